@@ -1,0 +1,26 @@
+package org.retinagrade.cli;
+
+import picocli.CommandLine.Command;
+
+/** The {@code retinagrade} command and its subcommands. */
+@Command(name = "retinagrade", mixinStandardHelpOptions = true, version = "RetinaGrade 0.1.0",
+        description = "Diabetic-retinopathy grading research platform: ingest fundus photographs,"
+                + " manage cohorts, audit every change.",
+        subcommands = {
+            IngestCommand.class,
+            CohortCommand.class,
+            AuditCommand.class,
+            PhantomCommand.class,
+            ServeCommand.class,
+            picocli.CommandLine.HelpCommand.class
+        })
+public class RetinaGradeCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

