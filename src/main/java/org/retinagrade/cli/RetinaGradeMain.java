@@ -31,6 +31,9 @@ public class RetinaGradeMain implements QuarkusApplication {
         boolean serve = args.length > 0 && args[0].equals("serve");
         if (!serve) {
             System.setProperty("quarkus.http.host-enabled", "false");
+        } else if (!"text".equals(System.getenv("RETINAGRADE_LOG_FORMAT"))) {
+            // The service writes one JSON object per log record, for log collectors.
+            System.setProperty("quarkus.log.console.json.enabled", "true");
         }
 
         DatabaseSettings.Connection connection;

@@ -48,7 +48,11 @@ public final class ImageProbe {
             throw new InvalidImageException("empty file (0 bytes)");
         }
         try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(content))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
+            String format = formatOf(content);
+            // Readers are chosen by magic number rather than ImageIO.getImageReaders(input), which asks
+            // every registered reader, including PixelMed's JPEG lossless reader that prints on each call.
+            Iterator<ImageReader> readers = format == null ? java.util.Collections.emptyIterator()
+                    : ImageIO.getImageReadersByFormatName(format);
             if (!readers.hasNext()) {
                 throw new InvalidImageException("not a recognised image format (expected JPEG, PNG, TIFF, BMP or GIF)");
             }
@@ -81,6 +85,38 @@ public final class ImageProbe {
         } catch (IOException | RuntimeException e) {
             throw new InvalidImageException("image cannot be decoded: " + e);
         }
+    }
+
+    /** Returns the ImageIO format name for the file's magic number, or null when it is none of the supported ones. */
+    static String formatOf(byte[] content) {
+        if (startsWith(content, 0xFF, 0xD8, 0xFF)) {
+            return "jpeg";
+        }
+        if (startsWith(content, 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A)) {
+            return "png";
+        }
+        if (startsWith(content, 'I', 'I', 42, 0) || startsWith(content, 'M', 'M', 0, 42)) {
+            return "tiff";
+        }
+        if (startsWith(content, 'B', 'M')) {
+            return "bmp";
+        }
+        if (startsWith(content, 'G', 'I', 'F', '8')) {
+            return "gif";
+        }
+        return null;
+    }
+
+    private static boolean startsWith(byte[] content, int... magic) {
+        if (content.length < magic.length) {
+            return false;
+        }
+        for (int i = 0; i < magic.length; i++) {
+            if ((content[i] & 0xFF) != magic[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String mediaTypeOf(String formatName) {

@@ -35,6 +35,7 @@ class CohortResourceTest {
 
     @Test
     void unknownCohortIsNotFound() {
-        given().when().get("/api/cohorts/no-such-cohort").then().statusCode(404);
+        given().when().get("/api/cohorts/no-such-cohort").then().statusCode(404)
+                .body("error", equalTo("cohort 'no-such-cohort' not found"));
     }
 }
