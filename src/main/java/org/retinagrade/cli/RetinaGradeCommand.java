@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
             CohortCommand.class,
             AuditCommand.class,
             PhantomCommand.class,
+            AugmentCommand.class,
             ServeCommand.class,
             picocli.CommandLine.HelpCommand.class
         })

@@ -66,13 +66,13 @@ public class RetinaGradeMain implements QuarkusApplication {
         System.exit(exitCode[0]);
     }
 
-    /** Help and commands that touch neither the database nor the service run without starting Quarkus. */
+    /** Help and commands that touch neither the database nor the service run without starting Quarkus or the database. */
     static boolean needsNoApplication(String[] args) {
         if (args.length == 0) {
             return true;
         }
         String first = args[0];
-        return first.equals("phantom") || first.equals("-h") || first.equals("--help") || first.equals("-V")
+        return first.equals("phantom") || first.equals("augment") || first.equals("-h") || first.equals("--help") || first.equals("-V")
                 || first.equals("--version") || first.equals("help");
     }
 
