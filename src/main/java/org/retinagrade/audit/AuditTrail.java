@@ -66,6 +66,15 @@ public class AuditTrail {
         return event;
     }
 
+    /** Returns the most recent events, oldest first. */
+    @Transactional
+    public List<AuditEvent> latest(int limit) {
+        List<AuditEvent> events = new java.util.ArrayList<>(
+                AuditEvent.<AuditEvent>find("ORDER BY id DESC").page(0, limit).list());
+        java.util.Collections.reverse(events);
+        return events;
+    }
+
     /** The outcome of walking the chain: the count checked and the first broken link, if any. */
     public record Verification(long eventsChecked, Optional<Long> firstBrokenId, String problem) {
         public boolean intact() {

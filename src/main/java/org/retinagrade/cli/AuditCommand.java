@@ -1,7 +1,6 @@
 package org.retinagrade.cli;
 
 import jakarta.inject.Inject;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.retinagrade.audit.AuditEvent;
 import org.retinagrade.audit.AuditTrail;
@@ -15,7 +14,7 @@ public class AuditCommand {
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = "Walk the audit chain and report the first broken link. Exit status 0 when intact, 1 when broken.")
-    static class Verify implements Callable<Integer> {
+    static class Verify implements Callable<Integer>, DatabaseCommand {
 
         @Inject
         AuditTrail auditTrail;
@@ -34,21 +33,21 @@ public class AuditCommand {
     }
 
     @Command(name = "log", description = "Print the most recent audit events, oldest first.", mixinStandardHelpOptions = true)
-    static class Log implements Callable<Integer> {
+    static class Log implements Callable<Integer>, DatabaseCommand {
 
         @Option(names = "--limit", defaultValue = "20", description = "Number of events to print (default: ${DEFAULT-VALUE}).")
         int limit;
 
+        @Inject
+        AuditTrail auditTrail;
+
         @Override
-        @jakarta.transaction.Transactional
         public Integer call() {
             if (limit < 1) {
                 System.err.println("retinagrade audit log: invalid --limit " + limit + ": expected 1 or more");
                 return 2;
             }
-            List<AuditEvent> events = AuditEvent.find("ORDER BY id DESC").page(0, limit).list();
-            for (int i = events.size() - 1; i >= 0; i--) {
-                AuditEvent e = events.get(i);
+            for (AuditEvent e : auditTrail.latest(limit)) {
                 System.out.printf("%6d %s %-12s %-22s %s %s %s%n", e.id, e.occurredAt, e.actor, e.action, e.entity,
                         e.entityId == null ? "-" : e.entityId, e.details);
             }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 public class CohortCommand {
 
     @Command(name = "list", description = "List cohorts with their member counts.", mixinStandardHelpOptions = true)
-    static class ListCohorts implements Callable<Integer> {
+    static class ListCohorts implements Callable<Integer>, DatabaseCommand {
 
         @Inject
         CohortService service;
@@ -36,7 +36,7 @@ public class CohortCommand {
     }
 
     @Command(name = "show", description = "Show a cohort's counts per grade, split and laterality.", mixinStandardHelpOptions = true)
-    static class Show implements Callable<Integer> {
+    static class Show implements Callable<Integer>, DatabaseCommand {
 
         @Parameters(index = "0", paramLabel = "NAME", description = "Cohort name.")
         String name;

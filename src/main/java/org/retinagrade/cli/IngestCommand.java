@@ -21,11 +21,15 @@ public class IngestCommand {
                 "Layouts: a Kaggle label CSV (image,level) in the folder or given with --labels, with the images in"
                         + " images/, train/ or the folder itself; ImageFolder DIR/<split>/<grade>/* or DIR/<grade>/*"
                         + " (grades 0-4; splits train, val, validation, test); or a flat folder of unlabelled images.",
-                "Re-running adds nothing twice; a file that cannot be decoded is quarantined with its reason and the"
-                        + " rest of the folder is still ingested. Laterality and patient are read from EyePACS-style"
-                        + " names such as 10_left.jpeg."
+                "Re-running adds nothing twice. A file that cannot be used (not decodable, over the pixel budget, an"
+                        + " invalid grade, a CSV row without its file) is quarantined with its reason and the rest of the"
+                        + " folder is still ingested. Labels belong to the cohort: the same image can carry another label"
+                        + " in another cohort, but a label stored in this cohort is never replaced. Laterality and patient"
+                        + " are read from EyePACS-style names such as 10_left.jpeg.",
+                "Exit status: 0 when every file was stored or already present, 3 when some were quarantined, 2 for"
+                        + " invalid arguments, 1 for an unexpected failure."
             })
-    static class Folder implements Callable<Integer> {
+    static class Folder implements Callable<Integer>, DatabaseCommand {
 
         @Parameters(index = "0", paramLabel = "DIR", description = "Folder to ingest.")
         Path folder;

@@ -1,5 +1,7 @@
 package org.retinagrade.cli;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -21,17 +23,26 @@ public class PhantomCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "New or empty folder to write into.")
     Path out;
 
-    @Option(names = "--per-grade", defaultValue = "10", description = "Images per grade (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--per-grade", defaultValue = "10", description = "Images per grade, 1 to 100000 (default: ${DEFAULT-VALUE}).")
     int perGrade;
 
     @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--height", defaultValue = "512", description = "Image height in pixels; the width is 1.25 times it (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--height", defaultValue = "512",
+            description = "Image height in pixels, 64 to 4096; the width is 1.25 times it (default: ${DEFAULT-VALUE}).")
     int height;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
+        if (height < 64 || height > 4096) {
+            System.err.println("retinagrade phantom: invalid --height " + height + ": expected 64 to 4096 pixels");
+            return 2;
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            System.err.println("retinagrade phantom: --out " + out + " is an existing file; choose a new folder");
+            return 2;
+        }
         try {
             List<FundusPhantom.Written> written = new FundusPhantom(height).writeStudy(out, perGrade, seed);
             System.out.printf("wrote %d synthetic fundus images (%d per grade, seed %d) and trainLabels.csv to %s%n",
@@ -40,6 +51,9 @@ public class PhantomCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             System.err.println("retinagrade phantom: " + e.getMessage());
             return 2;
+        } catch (IOException e) {
+            System.err.println("retinagrade phantom: cannot write to " + out + " (" + e + "); choose a writable folder");
+            return 1;
         }
     }
 }

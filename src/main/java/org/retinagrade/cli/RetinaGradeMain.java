@@ -5,6 +5,7 @@ import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import jakarta.inject.Inject;
 import java.io.IOException;
+import java.net.BindException;
 import java.util.Optional;
 import org.retinagrade.Workspace;
 import org.retinagrade.db.DatabaseSettings;
@@ -12,10 +13,12 @@ import org.retinagrade.db.EmbeddedDatabase;
 import picocli.CommandLine;
 
 /**
- * Entry point of the command line and the service. Before Quarkus starts, it picks the
- * database (the server in {@code DB_URL}, or the workspace's embedded PostgreSQL) and
- * passes it on as datasource settings; the embedded server stops when the process ends.
- * Only {@code serve} opens the HTTP port.
+ * Entry point of the command line and the service. The arguments are parsed first: help,
+ * invalid arguments and commands that need no database run at once, without Quarkus. For
+ * the others it picks the database (the server in {@code DB_URL}, or the workspace's
+ * embedded PostgreSQL), passes it on as datasource settings and runs the command inside
+ * Quarkus; the embedded server stops when the process ends. Only {@code serve} opens the
+ * HTTP port.
  */
 @QuarkusMain
 public class RetinaGradeMain implements QuarkusApplication {
@@ -24,16 +27,24 @@ public class RetinaGradeMain implements QuarkusApplication {
     CommandLine.IFactory factory;
 
     public static void main(String... args) {
-        if (needsNoApplication(args)) {
+        if (!needsDatabase(args)) {
             System.exit(new CommandLine(new RetinaGradeCommand()).execute(args));
             return;
         }
-        boolean serve = args.length > 0 && args[0].equals("serve");
-        if (!serve) {
+        boolean serve = args[0].equals("serve");
+        if (serve) {
+            String problem = checkHttpPort(System.getenv("QUARKUS_HTTP_PORT"));
+            if (problem != null) {
+                System.err.println("retinagrade serve: " + problem);
+                System.exit(2);
+                return;
+            }
+            if (!"text".equals(System.getenv("RETINAGRADE_LOG_FORMAT"))) {
+                // The service writes one JSON object per log record, for log collectors.
+                System.setProperty("quarkus.log.console.json.enabled", "true");
+            }
+        } else {
             System.setProperty("quarkus.http.host-enabled", "false");
-        } else if (!"text".equals(System.getenv("RETINAGRADE_LOG_FORMAT"))) {
-            // The service writes one JSON object per log record, for log collectors.
-            System.setProperty("quarkus.log.console.json.enabled", "true");
         }
 
         DatabaseSettings.Connection connection;
@@ -53,7 +64,7 @@ public class RetinaGradeMain implements QuarkusApplication {
         Quarkus.run(RetinaGradeMain.class, (code, failure) -> {
             exitCode[0] = code;
             if (failure != null) {
-                System.err.println("retinagrade: " + failure);
+                System.err.println("retinagrade: " + describeStartFailure(failure));
             }
         }, args);
         embedded.ifPresent(database -> {
@@ -66,14 +77,55 @@ public class RetinaGradeMain implements QuarkusApplication {
         System.exit(exitCode[0]);
     }
 
-    /** Help and commands that touch neither the database nor the service run without starting Quarkus or the database. */
-    static boolean needsNoApplication(String[] args) {
-        if (args.length == 0) {
-            return true;
+    /**
+     * Returns true when the arguments name a command that uses the database and ask for no
+     * help; invalid arguments return false so that picocli reports them without a start-up.
+     */
+    static boolean needsDatabase(String[] args) {
+        CommandLine.ParseResult result;
+        try {
+            result = new CommandLine(new RetinaGradeCommand()).parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            return false;
         }
-        String first = args[0];
-        return first.equals("phantom") || first.equals("augment") || first.equals("-h") || first.equals("--help") || first.equals("-V")
-                || first.equals("--version") || first.equals("help");
+        CommandLine.ParseResult leaf = result;
+        while (true) {
+            if (leaf.isUsageHelpRequested() || leaf.isVersionHelpRequested()) {
+                return false;
+            }
+            if (!leaf.hasSubcommand()) {
+                break;
+            }
+            leaf = leaf.subcommand();
+        }
+        return leaf.commandSpec().userObject() instanceof DatabaseCommand;
+    }
+
+    /** Returns a message when QUARKUS_HTTP_PORT is set but not a port number, otherwise null. */
+    static String checkHttpPort(String port) {
+        if (port == null || port.isBlank()) {
+            return null;
+        }
+        try {
+            int value = Integer.parseInt(port.trim());
+            if (value >= 0 && value <= 65535) {
+                return null;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        return "invalid QUARKUS_HTTP_PORT '" + port + "': expected a port number from 0 to 65535";
+    }
+
+    private static String describeStartFailure(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof BindException) {
+                return "cannot listen on " + System.getProperty("quarkus.http.host", "127.0.0.1") + " port "
+                        + Optional.ofNullable(System.getenv("QUARKUS_HTTP_PORT")).orElse("8080")
+                        + ": the port is already in use; stop the other process or set QUARKUS_HTTP_PORT to a free port";
+            }
+        }
+        return failure.toString();
     }
 
     @Override

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
             "The port is set by QUARKUS_HTTP_PORT (default 8080); the listening address by QUARKUS_HTTP_HOST"
                     + " (default 127.0.0.1)."
         })
-public class ServeCommand implements Callable<Integer> {
+public class ServeCommand implements Callable<Integer>, DatabaseCommand {
 
     private static final Logger LOG = Logger.getLogger(ServeCommand.class);
 

@@ -38,7 +38,14 @@ public final class DatabaseSettings {
             return new Connection(url, environment.getOrDefault("DB_USER", "postgres"),
                     environment.getOrDefault("DB_PASSWORD", ""), Optional.empty());
         }
-        EmbeddedDatabase embedded = EmbeddedDatabase.start(embeddedDataDirectory(workspace));
+        Path dataDirectory = embeddedDataDirectory(workspace);
+        try {
+            java.nio.file.Files.createDirectories(dataDirectory);
+        } catch (IOException e) {
+            throw new IOException("cannot create the embedded database folder " + dataDirectory + " (" + e
+                    + "); set RETINAGRADE_WORKSPACE to a writable folder, or DB_URL to a PostgreSQL server", e);
+        }
+        EmbeddedDatabase embedded = EmbeddedDatabase.start(dataDirectory);
         return new Connection(embedded.jdbcUrl(), EmbeddedDatabase.USER, "", Optional.of(embedded));
     }
 }

@@ -65,7 +65,7 @@ public final class FundusPhantom {
      */
     public List<Written> writeStudy(Path out, int perGrade, long seed) throws IOException {
         if (perGrade < 1 || perGrade > 100_000) {
-            throw new IllegalArgumentException("invalid --per-grade " + perGrade + ": expected 1 to 100000 images per grade");
+            throw new IllegalArgumentException("invalid images per grade " + perGrade + " (--per-grade): expected 1 to 100000");
         }
         if (Files.exists(out) && (!Files.isDirectory(out) || hasEntries(out))) {
             throw new IllegalArgumentException("output folder " + out + " already exists and is not empty;"

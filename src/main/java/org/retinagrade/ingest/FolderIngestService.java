@@ -48,6 +48,13 @@ public class FolderIngestService {
 
         public Options {
             Objects.requireNonNull(folder, "folder");
+            if (cohortName == null || !cohortName.matches(Cohort.NAME_PATTERN)) {
+                throw new IllegalArgumentException("invalid cohort name '" + cohortName
+                        + "': use 1-64 letters, digits, dots, underscores or hyphens, starting with a letter or digit");
+            }
+            if (maxPixels <= 0) {
+                throw new IllegalArgumentException("invalid --max-pixels " + maxPixels + ": expected a positive number of pixels");
+            }
             if (studyName == null || !studyName.matches(Cohort.NAME_PATTERN)) {
                 throw new IllegalArgumentException("invalid study name '" + studyName
                         + "': use 1-64 letters, digits, dots, underscores or hyphens, starting with a letter or digit");
@@ -61,7 +68,12 @@ public class FolderIngestService {
     public IngestJob ingest(Options options, Consumer<String> progress) throws IOException {
         Path folder = options.folder().toAbsolutePath().normalize();
         FolderLayout.Scan scan = FolderLayout.scan(folder, options.labelsCsv());
-        progress.accept(String.format("found %d entries in %s (layout: %s)", scan.entries().size(), folder, scan.layout()));
+        if (scan.entries().isEmpty()) {
+            throw new IllegalArgumentException("no images found in " + folder + " (layout: " + scan.layout()
+                    + "); nothing was ingested");
+        }
+        progress.accept(String.format("found %d %s in %s (layout: %s)", scan.entries().size(),
+                scan.entries().size() == 1 ? "entry" : "entries", folder, scan.layout()));
         scan.notes().forEach(progress);
 
         Cohort cohort = cohortService.findOrCreate(options.cohortName(), options.actor());
@@ -129,17 +141,21 @@ public class FolderIngestService {
                             "quarantined", finalQuarantined));
             return managed;
         });
-        LOG.info(finished.summary());
+        LOG.debug(finished.summary());
         return finished;
     }
 
     private Outcome ingestEntry(FolderLayout.Entry entry, long jobId, Cohort cohort, String actor, ContentStore objects,
             ContentStore quarantine, Pseudonymizer pseudonymizer, String namespace, ImageProbe probe) throws IOException {
-        if (entry.problem() != null || entry.file().isEmpty()) {
+        if (entry.file().isEmpty()) {
             return quarantineEntry(entry, jobId, entry.problem(), null, quarantine, actor);
         }
         Path file = entry.file().get();
         long size = Files.size(file);
+        if (entry.problem() != null) {
+            byte[] kept = size <= MAX_FILE_BYTES ? Files.readAllBytes(file) : null;
+            return quarantineEntry(entry, jobId, entry.problem(), kept, quarantine, actor);
+        }
         if (size > MAX_FILE_BYTES) {
             return quarantineEntry(entry, jobId, "file of " + size + " bytes exceeds the limit of " + MAX_FILE_BYTES
                     + " bytes", null, quarantine, actor);
@@ -149,7 +165,8 @@ public class FolderIngestService {
 
         Image existing = QuarkusTransaction.requiringNew().call(() -> Image.findBySha256(sha256));
         if (existing != null) {
-            return recordDuplicate(entry, jobId, cohort, actor, existing);
+            return recordDuplicate(entry, jobId, cohort, actor, existing,
+                    FolderLayout.parseEyePacsName(file.getFileName().toString()), pseudonymizer, namespace);
         }
 
         ImageProbe.Result decoded;
@@ -194,8 +211,18 @@ public class FolderIngestService {
         });
     }
 
-    private Outcome recordDuplicate(FolderLayout.Entry entry, long jobId, Cohort cohort, String actor, Image existing) {
+    private Outcome recordDuplicate(FolderLayout.Entry entry, long jobId, Cohort cohort, String actor, Image existing,
+            Optional<FolderLayout.NameParts> nameParts, Pseudonymizer pseudonymizer, String namespace) {
         return QuarkusTransaction.requiringNew().call(() -> {
+            // A name that gives laterality and patient fills them in when the stored image lacks them;
+            // values already stored are never replaced.
+            Image image = Image.findById(existing.id);
+            if (nameParts.isPresent() && image.laterality == null && image.patientId == null) {
+                image.laterality = nameParts.get().laterality();
+                image.patientId = Patient.findOrCreate(pseudonymizer.pseudonym(namespace, nameParts.get().patientKey())).id;
+                auditTrail.append(actor, "image.metadata.added", "image", image.id,
+                        Map.of("laterality", image.laterality, "source", entry.reference()));
+            }
             CohortMember member = CohortMember.findById(new CohortMember.Key(cohort.id, existing.id));
             String message;
             if (member == null) {

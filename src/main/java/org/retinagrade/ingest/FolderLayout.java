@@ -93,7 +93,17 @@ public final class FolderLayout {
     private static List<Entry> scanGradeFolders(Path base, Path parent, String split) throws IOException {
         List<Entry> entries = new ArrayList<>();
         for (Path gradeFolder : listChildren(parent)) {
-            if (!Files.isDirectory(gradeFolder) || !GRADE_FOLDER.matcher(lower(gradeFolder)).matches()) {
+            if (!Files.isDirectory(gradeFolder)) {
+                continue;
+            }
+            if (!GRADE_FOLDER.matcher(lower(gradeFolder)).matches()) {
+                if (parent.equals(base) && SPLIT_NAMES.containsKey(lower(gradeFolder))) {
+                    continue;
+                }
+                for (Path file : listFiles(gradeFolder)) {
+                    entries.add(new Entry(base.relativize(file).toString(), Optional.of(file), null, split,
+                            "file is in folder '" + gradeFolder.getFileName() + "', which is not a DR grade 0-4"));
+                }
                 continue;
             }
             int grade = Integer.parseInt(gradeFolder.getFileName().toString());
@@ -146,6 +156,7 @@ public final class FolderLayout {
                 String levelText = cells.get(levelColumn).trim();
                 Integer level = parseGrade(levelText);
                 Optional<Path> file = resolveImage(imageFolder, name);
+                file.ifPresent(listed::add);
                 if (level == null) {
                     entries.add(new Entry(file.map(p -> folder.relativize(p).toString()).orElse(reference), file, null, null,
                             "invalid level '" + levelText + "' on line " + lineNumber + " of " + csv + ": expected a grade 0-4"));
@@ -153,14 +164,18 @@ public final class FolderLayout {
                     entries.add(new Entry(reference, Optional.empty(), level, null,
                             "image '" + name + "' listed on line " + lineNumber + " of " + csv + " was not found in " + imageFolder));
                 } else {
-                    listed.add(file.get());
                     entries.add(new Entry(folder.relativize(file.get()).toString(), file, level, null, null));
                 }
             }
         }
-        long unlisted = listFiles(imageFolder).stream().filter(p -> !listed.contains(p)).filter(FolderLayout::isImageName).count();
-        if (unlisted > 0) {
-            notes.add(unlisted + " image files in " + imageFolder + " are not listed in " + csv.getFileName() + " and were skipped");
+        List<Path> unlisted = listFiles(imageFolder).stream().filter(p -> !listed.contains(p))
+                .filter(FolderLayout::isImageName).toList();
+        if (!unlisted.isEmpty()) {
+            String examples = String.join(", ", unlisted.stream().limit(3).map(p -> p.getFileName().toString()).toList());
+            notes.add(unlisted.size() == 1
+                    ? "1 image file in " + imageFolder + " is not listed in " + csv.getFileName() + " and was skipped: " + examples
+                    : unlisted.size() + " image files in " + imageFolder + " are not listed in " + csv.getFileName()
+                            + " and were skipped, for example " + examples);
         }
         return new Scan("Kaggle label CSV " + csv.getFileName(), entries, notes);
     }

@@ -57,6 +57,17 @@ class AuditTrailTest {
     }
 
     @Test
+    void logPrintsLatestEventsOldestFirst() {
+        auditTrail.append("tester", "test.log.first", "thing", 21, Map.of());
+        auditTrail.append("tester", "test.log.second", "thing", 22, Map.of());
+        CliRunner.Result result = CliRunner.run(factory, "audit", "log", "--limit", "2");
+        assertEquals(0, result.exitCode(), result.err());
+        int first = result.out().indexOf("test.log.first");
+        int second = result.out().indexOf("test.log.second");
+        assertTrue(first >= 0 && second > first, result.out());
+    }
+
+    @Test
     void updateAndDeleteAreRejected() throws SQLException {
         AuditEvent event = auditTrail.append("tester", "test.immutable", "thing", 3, Map.of());
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {

@@ -174,6 +174,55 @@ class FolderIngestTest {
     }
 
     @Test
+    void invalidLevelRowKeepsCopyAndIsNotCalledUnlisted() throws Exception {
+        Path folder = freshFolder("bad-level");
+        new FundusPhantom(96).writeStudy(folder, 1, 18);
+        Files.writeString(folder.resolve("trainLabels.csv"), "image,level\n1_left,0\n2_left,1\n3_left,2\n4_left,3\n5_left,7\n");
+        CliRunner.Result result = CliRunner.run(factory, "ingest", "folder", folder.toString(), "--cohort", "bad-level",
+                "--study", "ingest-test");
+        assertTrue(result.out().contains("stored 4, duplicates 0, quarantined 1"), result.out());
+        assertTrue(!result.err().contains("not listed"), result.err());
+        QuarantineEntry entry = QuarkusTransaction.requiringNew().call(() ->
+                QuarantineEntry.<QuarantineEntry>find("sourcePath like ?1", "%bad-level/images/5_left.jpeg").firstResult());
+        assertTrue(entry.reason.contains("invalid level '7'"), entry.reason);
+        assertNotNull(entry.storedPath, "no copy kept of the image with an invalid level");
+    }
+
+    @Test
+    void unlistedImagesAreNamed() throws Exception {
+        Path folder = freshFolder("unlisted");
+        new FundusPhantom(96).writeStudy(folder, 1, 19);
+        Files.writeString(folder.resolve("trainLabels.csv"), "image,level\n1_left,0\n");
+        CliRunner.Result result = CliRunner.run(factory, "ingest", "folder", folder.toString(), "--cohort", "unlisted",
+                "--study", "ingest-test");
+        assertTrue(result.err().contains("4 image files in") && result.err().contains("2_left.jpeg"), result.err());
+    }
+
+    @Test
+    void folderOutsideGradesIsQuarantined() throws Exception {
+        Path phantom = freshFolder("grade-nine-source");
+        new FundusPhantom(96).writeStudy(phantom, 1, 20);
+        Path folder = freshFolder("grade-nine");
+        Files.createDirectories(folder.resolve("2"));
+        Files.createDirectories(folder.resolve("9"));
+        Files.copy(phantom.resolve("images/3_left.jpeg"), folder.resolve("2/3_left.jpeg"));
+        Files.copy(phantom.resolve("images/4_left.jpeg"), folder.resolve("9/4_left.jpeg"));
+        CliRunner.Result result = CliRunner.run(factory, "ingest", "folder", folder.toString(), "--cohort", "grade-nine",
+                "--study", "ingest-test");
+        assertTrue(result.out().contains("read 2, stored 1, duplicates 0, quarantined 1"), result.out());
+    }
+
+    @Test
+    void emptyFolderIsRejectedBeforeAnyJob() throws Exception {
+        Path folder = freshFolder("empty");
+        Files.createDirectories(folder);
+        CliRunner.Result result = CliRunner.run(factory, "ingest", "folder", folder.toString(), "--cohort", "empty-folder");
+        assertEquals(2, result.exitCode());
+        assertTrue(result.err().contains("no images found in " + folder), result.err());
+        assertTrue(cohortService.summary("empty-folder").isEmpty(), "a cohort was created for an empty folder");
+    }
+
+    @Test
     void invalidCohortNameIsRejected() throws Exception {
         Path folder = freshFolder("bad-name");
         new FundusPhantom(96).writeStudy(folder, 1, 17);
