@@ -18,10 +18,11 @@ import org.opencv.imgproc.Imgproc;
  * The circular field of view of a fundus photograph, found on full camera output.
  *
  * <p>Method: on a copy scaled to at most {@value #WORK_SIZE} pixels on its long side, the
- * per-pixel maximum over R, G and B is median-filtered and thresholded just above the
+ * per-pixel maximum over R, G and B is median-filtered (3x3) and thresholded just above the
  * background level (the darkest of the four corner patches), so that a vignetted field edge
- * still counts as field. The largest connected component is kept, which drops printed
- * text and specks in the surround. Its left and right ends on every row are boundary points,
+ * still counts as field; when noise in the surround reaches the frame on every row at
+ * that level, Otsu's threshold is used instead. After a morphological opening the largest
+ * connected component is kept, which drops printed text and specks in the surround. Its left and right ends on every row are boundary points,
  * except where they touch the image border (a field clipped by the frame). A least-squares
  * circle (Kasa fit) is fitted to them and refitted three times without points more than 3
  * median absolute residuals away, which ignores notches. The top and bottom ends of the
@@ -45,6 +46,9 @@ public record FundusRegion(double centreX, double centreY, double radius, boolea
     public static FundusRegion detect(Mat rgb) {
         OpenCv.load();
         double scale = Math.min(1.0, WORK_SIZE / (double) Math.max(rgb.cols(), rgb.rows()));
+        if (scale == 1.0) {
+            return detectScaled(rgb, rgb, scale);
+        }
         Mat small = new Mat();
         Imgproc.resize(rgb, small, new Size(Math.round(rgb.cols() * scale), Math.round(rgb.rows() * scale)), 0, 0,
                 Imgproc.INTER_AREA);
@@ -66,7 +70,7 @@ public record FundusRegion(double centreX, double centreY, double radius, boolea
         Core.max(channels.get(0), channels.get(1), brightness);
         Core.max(brightness, channels.get(2), brightness);
         channels.forEach(Mat::release);
-        Imgproc.medianBlur(brightness, brightness, 5);
+        Imgproc.medianBlur(brightness, brightness, 3);
 
         byte[] values = new byte[width * height];
         brightness.get(0, 0, values);
@@ -81,21 +85,23 @@ public record FundusRegion(double centreX, double centreY, double radius, boolea
                     p90, background), statistics);
         }
 
-        double threshold = background + Math.max(4, 0.08 * (p90 - background));
-        Mat mask = new Mat(height, width, CvType.CV_8UC1);
-        byte[] maskValues = new byte[values.length];
-        for (int i = 0; i < values.length; i++) {
-            maskValues[i] = (byte) ((values[i] & 0xFF) > threshold ? 1 : 0);
+        // The low threshold keeps vignetted field edges; when noise in the surround joins the field
+        // to the frame on every row, Otsu's threshold separates the two instead.
+        int[] largest = null;
+        List<double[]> rowPoints = List.of();
+        for (int attempt = 0; attempt < 2; attempt++) {
+            double threshold = attempt == 0 ? background + Math.max(4, 0.08 * (p90 - background)) : otsuThreshold(values);
+            largest = fieldMask(values, width, height, threshold);
+            rowPoints = rowBoundaryPoints(largest, width, height);
+            if (rowPoints.size() >= MIN_BOUNDARY_POINTS) {
+                statistics.put("threshold", threshold);
+                break;
+            }
         }
-        mask.put(0, 0, maskValues);
-        int[] largest = largestComponent(mask);
-        mask.release();
-        double fieldFraction = count(largest) / (double) largest.length;
-        statistics.put("field_fraction", fieldFraction);
+        statistics.put("field_fraction", count(largest) / (double) largest.length);
 
         // Row ends lie on the circle even where a camera mask cuts the field flat at the top or
         // bottom; column ends do not, so they join the fit only where they agree with the row fit.
-        List<double[]> rowPoints = rowBoundaryPoints(largest, width, height);
         statistics.put("boundary_points", (double) rowPoints.size());
         if (rowPoints.size() < MIN_BOUNDARY_POINTS) {
             return ungradable("no circular fundus field found: only " + rowPoints.size() + " boundary points", statistics);
@@ -132,6 +138,56 @@ public record FundusRegion(double centreX, double centreY, double radius, boolea
                     "blank field: luminance standard deviation %.4f is below %.4f", luminance[1], MIN_LUMINANCE_STD), statistics);
         }
         return new FundusRegion(centreX, centreY, radius, true, "", statistics);
+    }
+
+    /** Thresholds the brightness, opens the mask and returns its largest connected component as 0/1 values. */
+    private static int[] fieldMask(byte[] values, int width, int height, double threshold) {
+        byte[] maskValues = new byte[values.length];
+        for (int i = 0; i < values.length; i++) {
+            maskValues[i] = (byte) ((values[i] & 0xFF) > threshold ? 1 : 0);
+        }
+        Mat mask = new Mat(height, width, CvType.CV_8UC1);
+        mask.put(0, 0, maskValues);
+        // An opening with a disc of about 1.5 % of the short side removes isolated speckle.
+        int kernel = Math.max(3, (int) Math.round(Math.min(width, height) / 64.0)) | 1;
+        Mat disc = Imgproc.getStructuringElement(Imgproc.MORPH_ELLIPSE, new Size(kernel, kernel));
+        Imgproc.morphologyEx(mask, mask, Imgproc.MORPH_OPEN, disc);
+        disc.release();
+        int[] largest = largestComponent(mask);
+        mask.release();
+        return largest;
+    }
+
+    /** Otsu's threshold of an 8-bit histogram: the level that maximises the between-class variance. */
+    static double otsuThreshold(byte[] values) {
+        long[] histogram = new long[256];
+        for (byte v : values) {
+            histogram[v & 0xFF]++;
+        }
+        double total = values.length;
+        double sumAll = 0;
+        for (int level = 0; level < 256; level++) {
+            sumAll += level * (double) histogram[level];
+        }
+        double sumBelow = 0;
+        double weightBelow = 0;
+        double best = -1;
+        int bestLevel = 0;
+        for (int level = 0; level < 256; level++) {
+            weightBelow += histogram[level];
+            if (weightBelow == 0 || weightBelow == total) {
+                continue;
+            }
+            sumBelow += level * (double) histogram[level];
+            double meanBelow = sumBelow / weightBelow;
+            double meanAbove = (sumAll - sumBelow) / (total - weightBelow);
+            double between = weightBelow * (total - weightBelow) * (meanBelow - meanAbove) * (meanBelow - meanAbove);
+            if (between > best) {
+                best = between;
+                bestLevel = level;
+            }
+        }
+        return bestLevel;
     }
 
     private static FundusRegion ungradable(String reason, Map<String, Double> statistics) {
@@ -188,17 +244,20 @@ public record FundusRegion(double centreX, double centreY, double radius, boolea
                 best = label;
             }
         }
-        int[] labelValues = new int[mask.rows() * mask.cols()];
-        labels.get(0, 0, labelValues);
+        int[] result = new int[mask.rows() * mask.cols()];
+        if (best > 0) {
+            Mat selected = new Mat();
+            Core.compare(labels, new Scalar(best), selected, Core.CMP_EQ);
+            byte[] selectedValues = new byte[result.length];
+            selected.get(0, 0, selectedValues);
+            selected.release();
+            for (int i = 0; i < result.length; i++) {
+                result[i] = selectedValues[i] != 0 ? 1 : 0;
+            }
+        }
         labels.release();
         stats.release();
         centroids.release();
-        int[] result = new int[labelValues.length];
-        if (best > 0) {
-            for (int i = 0; i < labelValues.length; i++) {
-                result[i] = labelValues[i] == best ? 1 : 0;
-            }
-        }
         return result;
     }
 
@@ -234,23 +293,28 @@ public record FundusRegion(double centreX, double centreY, double radius, boolea
     }
 
     private static List<double[]> columnBoundaryPoints(int[] mask, int width, int height) {
-        List<double[]> points = new ArrayList<>();
-        for (int x = 0; x < width; x++) {
-            int first = -1;
-            int last = -1;
-            for (int y = 0; y < height; y++) {
-                if (mask[y * width + x] != 0) {
-                    if (first < 0) {
-                        first = y;
+        int[] first = new int[width];
+        int[] last = new int[width];
+        java.util.Arrays.fill(first, -1);
+        java.util.Arrays.fill(last, -1);
+        for (int y = 0; y < height; y++) {
+            int row = y * width;
+            for (int x = 0; x < width; x++) {
+                if (mask[row + x] != 0) {
+                    if (first[x] < 0) {
+                        first[x] = y;
                     }
-                    last = y;
+                    last[x] = y;
                 }
             }
-            if (first > 0) {
-                points.add(new double[] {x, first - 0.5});
+        }
+        List<double[]> points = new ArrayList<>();
+        for (int x = 0; x < width; x++) {
+            if (first[x] > 0) {
+                points.add(new double[] {x, first[x] - 0.5});
             }
-            if (last >= 0 && last < height - 1) {
-                points.add(new double[] {x, last + 0.5});
+            if (last[x] >= 0 && last[x] < height - 1) {
+                points.add(new double[] {x, last[x] + 0.5});
             }
         }
         return points;

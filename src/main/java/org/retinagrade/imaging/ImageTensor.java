@@ -1,5 +1,8 @@
 package org.retinagrade.imaging;
 
+import java.util.ArrayList;
+import java.util.List;
+import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 
@@ -26,16 +29,20 @@ public final class ImageTensor {
      * with interleaved (HWC) channels.
      */
     public static float[] normalizedChw(Mat rgbFloat) {
-        int height = rgbFloat.rows();
-        int width = rgbFloat.cols();
-        float[] hwc = new float[height * width * 3];
-        rgbFloat.get(0, 0, hwc);
-        float[] chw = new float[hwc.length];
-        int plane = height * width;
-        for (int i = 0; i < plane; i++) {
-            for (int c = 0; c < 3; c++) {
-                chw[c * plane + i] = (hwc[i * 3 + c] - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
+        int plane = rgbFloat.rows() * rgbFloat.cols();
+        float[] chw = new float[plane * 3];
+        List<Mat> channels = new ArrayList<>(3);
+        Core.split(rgbFloat, channels);
+        float[] values = new float[plane];
+        for (int c = 0; c < 3; c++) {
+            channels.get(c).get(0, 0, values);
+            float mean = IMAGENET_MEAN[c];
+            float std = IMAGENET_STD[c];
+            int offset = c * plane;
+            for (int i = 0; i < plane; i++) {
+                chw[offset + i] = (values[i] - mean) / std;
             }
+            channels.get(c).release();
         }
         return chw;
     }

@@ -48,7 +48,7 @@ public final class ColorOps {
         float[] hsv = new float[3];
         for (int i = 0; i < rgb.length; i += 3) {
             rgbToHsv(rgb[i], rgb[i + 1], rgb[i + 2], hsv);
-            float h = floorMod(hsv[0] + factor, 1.0f);
+            float h = remainderOne(hsv[0] + factor);
             hsvToRgb(h, hsv[1], hsv[2], rgb, i);
         }
     }
@@ -72,14 +72,16 @@ public final class ColorOps {
         float cr = maxc - minc;
         float s = cr / (equal ? 1f : maxc);
         float divisor = equal ? 1f : cr;
-        float rc = (maxc - r) / divisor;
-        float gc = (maxc - g) / divisor;
-        float bc = (maxc - b) / divisor;
-        float hr = maxc == r ? bc - gc : 0f;
-        float hg = maxc == g && maxc != r ? 2.0f + rc - bc : 0f;
-        float hb = maxc != g && maxc != r ? 4.0f + gc - rc : 0f;
-        float h = hr + hg + hb;
-        h = fmod(h / 6.0f + 1.0f, 1.0f);
+        // torchvision sums three masked terms of which at most one is non-zero; only that one is computed.
+        float h;
+        if (maxc == r) {
+            h = (maxc - b) / divisor - (maxc - g) / divisor;
+        } else if (maxc == g) {
+            h = 2.0f + (maxc - r) / divisor - (maxc - b) / divisor;
+        } else {
+            h = 4.0f + (maxc - g) / divisor - (maxc - r) / divisor;
+        }
+        h = fmodOne(h / 6.0f + 1.0f);
         hsv[0] = h;
         hsv[1] = s;
         hsv[2] = maxc;
@@ -87,9 +89,10 @@ public final class ColorOps {
 
     /** torchvision's _hsv2rgb for one pixel, written to {@code out[offset..offset+2]}. */
     static void hsvToRgb(float h, float s, float v, float[] out, int offset) {
-        float i = (float) Math.floor(h * 6.0f);
+        // h is in [0, 1), so the cast floors.
+        float i = (int) (h * 6.0f);
         float f = h * 6.0f - i;
-        int sector = Math.floorMod((int) i, 6);
+        int sector = (int) i % 6;
         float p = clamp(v * (1.0f - s));
         float q = clamp(v * (1.0f - s * f));
         float t = clamp(v * (1.0f - s * (1.0f - f)));
@@ -109,15 +112,20 @@ public final class ColorOps {
         out[offset + 2] = b;
     }
 
-    /** C fmod: the remainder with the sign of the dividend, as torch.fmod. */
-    private static float fmod(float a, float b) {
-        return a % b;
+    /**
+     * torch.fmod(a, 1) for a in [0, 2), the range h / 6 + 1 takes: subtracting 1 from a value
+     * in [1, 2) is exact, so this equals the true remainder without the slow float %.
+     */
+    private static float fmodOne(float a) {
+        return a >= 1.0f ? a - 1.0f : a;
     }
 
-    /** Python-style modulo with the sign of the divisor, as torch's % operator. */
-    private static float floorMod(float a, float b) {
-        float r = a % b;
-        return r < 0 ? r + b : r;
+    /** torch.remainder(a, 1) (Python's %) for a in [-1, 2), the range h + factor takes. */
+    private static float remainderOne(float a) {
+        if (a < 0f) {
+            return a + 1.0f;
+        }
+        return a >= 1.0f ? a - 1.0f : a;
     }
 
     static float clamp(float value) {
