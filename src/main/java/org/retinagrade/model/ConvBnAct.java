@@ -1,0 +1,69 @@
+package org.retinagrade.model;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.Map;
+
+/**
+ * Convolution without bias, BatchNorm (epsilon 1e-3, PyTorch momentum 0.1) and an optional
+ * SiLU, as torchvision's {@code Conv2dNormActivation}; padding keeps the size for odd
+ * kernels. While its BatchNorm parameters are frozen, BatchNorm runs in inference mode:
+ * running statistics are used and not updated.
+ */
+public class ConvBnAct extends AbstractBlock {
+
+    private final Conv2d conv;
+    private final BatchNorm norm;
+    private final boolean activation;
+
+    public ConvBnAct(int outChannels, int kernel, int stride, int groups, boolean activation) {
+        this.conv = addChildBlock("conv", Conv2d.builder()
+                .setKernelShape(new Shape(kernel, kernel))
+                .optStride(new Shape(stride, stride))
+                .optPadding(new Shape((kernel - 1) / 2, (kernel - 1) / 2))
+                .setFilters(outChannels)
+                .optGroups(groups)
+                .optBias(false)
+                .build());
+        // DJL's momentum is the share of the running value kept: 0.9 is PyTorch's momentum 0.1.
+        this.norm = addChildBlock("bn", BatchNorm.builder().optEpsilon(1e-3f).optMomentum(0.9f).build());
+        this.activation = activation;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDList x = conv.forward(store, inputs, training, params);
+        boolean normTraining = training && norm.getParameters().get("gamma").requiresGradient();
+        x = norm.forward(store, x, normTraining, params);
+        return activation ? new NDList(Activation.swish(x.singletonOrThrow(), 1f)) : x;
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return conv.getOutputShapes(inputShapes);
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        conv.initialize(manager, dataType, inputShapes);
+        norm.initialize(manager, dataType, conv.getOutputShapes(inputShapes));
+    }
+
+    /** Adds this block's parameters to the map under torchvision's names, below {@code prefix}. */
+    void mapTorchNames(String prefix, Map<String, Parameter> names) {
+        names.put(prefix + ".0.weight", conv.getParameters().get("weight"));
+        names.put(prefix + ".1.weight", norm.getParameters().get("gamma"));
+        names.put(prefix + ".1.bias", norm.getParameters().get("beta"));
+        names.put(prefix + ".1.running_mean", norm.getParameters().get("runningMean"));
+        names.put(prefix + ".1.running_var", norm.getParameters().get("runningVar"));
+    }
+}

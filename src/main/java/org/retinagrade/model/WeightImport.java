@@ -1,0 +1,80 @@
+package org.retinagrade.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * Loads a torchvision EfficientNetV2 state dict saved as safetensors or npz (read by DJL's
+ * {@link NDList#decode}) into an {@link EfficientNetV2} through the explicit name map of
+ * {@link EfficientNetV2#torchNames()}. Every feature parameter must be present with the
+ * same shape; the classifier is kept as initialised when its shape differs (another
+ * class count). Entries without a counterpart ({@code num_batches_tracked}) are ignored.
+ */
+public final class WeightImport {
+
+    private static final Logger LOG = Logger.getLogger(WeightImport.class);
+
+    private WeightImport() {
+    }
+
+    /** What was loaded: parameter count copied and whether the classifier was replaced. */
+    public record Result(int loaded, boolean classifierReplaced, List<String> ignored) {
+    }
+
+    public static Result load(EfficientNetV2 model, Path file, NDManager manager) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("pretrained weights not found: " + file);
+        }
+        NDList arrays;
+        try (InputStream in = Files.newInputStream(file)) {
+            arrays = NDList.decode(manager, in);
+        } catch (RuntimeException e) {
+            throw new IOException("cannot read pretrained weights " + file + ": " + e.getMessage()
+                    + " (expected a state dict saved as safetensors or npz)", e);
+        }
+        Map<String, NDArray> byName = new HashMap<>();
+        for (NDArray array : arrays) {
+            byName.put(array.getName(), array);
+        }
+
+        int loaded = 0;
+        boolean classifierReplaced = false;
+        for (Map.Entry<String, Parameter> entry : model.torchNames().entrySet()) {
+            String name = entry.getKey();
+            NDArray target = entry.getValue().getArray();
+            NDArray source = byName.remove(name);
+            if (source == null) {
+                throw new IOException("invalid pretrained weights " + file + ": entry '" + name
+                        + "' is missing; is it a torchvision efficientnet_v2_" + model.config().name() + " state dict?");
+            }
+            if (!source.getShape().equals(target.getShape())) {
+                if (name.startsWith("classifier.")) {
+                    classifierReplaced = true;
+                    continue;
+                }
+                throw new IOException("invalid pretrained weights " + file + ": entry '" + name + "' has shape "
+                        + source.getShape() + ", the model expects " + target.getShape());
+            }
+            target.set(source.toType(target.getDataType(), false).toByteBuffer());
+            loaded++;
+        }
+        List<String> ignored = new ArrayList<>(byName.keySet());
+        ignored.removeIf(n -> n.endsWith("num_batches_tracked"));
+        arrays.close();
+        if (classifierReplaced) {
+            LOG.infof("pretrained classifier has another class count; a new %d-class classifier is used", model.classes());
+        }
+        return new Result(loaded, classifierReplaced, ignored);
+    }
+}
