@@ -1,0 +1,555 @@
+package org.retinagrade.training;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.FloatBuffer;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+import org.jboss.logging.Logger;
+import org.opencv.core.Mat;
+import org.retinagrade.evaluation.Kappa;
+import org.retinagrade.imaging.ImageTensor;
+import org.retinagrade.imaging.PreparedImageCache;
+import org.retinagrade.imaging.Preprocessor;
+import org.retinagrade.imaging.augment.SampleRandom;
+import org.retinagrade.model.EfficientNetV2;
+import org.retinagrade.model.EfficientNetV2Config;
+import org.retinagrade.model.WeightImport;
+
+/**
+ * Trains an EfficientNetV2 grader: per-sample seeded augmentation, focal loss, AdamW with
+ * separate feature and classifier learning rates and no weight decay on BatchNorm and
+ * biases, linear warm-up then cosine decay, clipping by global gradient norm, progressive
+ * unfreezing, validation quadratic kappa every epoch, early stopping, and an atomic
+ * checkpoint after every epoch from which {@link #train} resumes.
+ *
+ * <p>Reproducibility: the engine's random generator (dropout, stochastic depth) is seeded
+ * from (seed, epoch) at the start of every epoch, the sample order and augmentation come
+ * from (seed, epoch, index), and libtorch's thread count is fixed by the caller before the
+ * engine loads; so the same data, settings and thread count give the same losses and
+ * weights on CPU, whether or not the run was interrupted and resumed. Image preparation
+ * runs on the training thread between steps: at about 1 % of the step time it costs less
+ * than the slowdown that a concurrent thread causes libtorch on a machine with few cores.
+ * Not thread-safe: one instance trains one model at a time.
+ */
+public class GraderTrainer {
+
+    private static final Logger LOG = Logger.getLogger(GraderTrainer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Metrics of one finished epoch. */
+    public record EpochResult(int epoch, double trainLoss, double validationLoss, double validationKappa,
+            double validationAccuracy, double learningRate, double imagesPerSecond, int trainableTensors) {
+    }
+
+    /** Receives each finished epoch, for storage and display. */
+    public interface Listener {
+        void epochFinished(EpochResult result);
+    }
+
+    /** What a finished run produced. */
+    public record Result(List<EpochResult> history, int bestEpoch, double bestKappa, String weightsSha256,
+            Path bestWeights, boolean stoppedEarly) {
+    }
+
+    /** Raised by the test hook that stops a run after a given epoch, as a kill would. */
+    public static final class Interrupted extends RuntimeException {
+        public Interrupted(int epoch) {
+            super("training stopped after epoch " + epoch + " by request");
+        }
+    }
+
+    private final TrainingConfig config;
+    private final PreparedImageCache cache;
+    private final PrintStream progress;
+    private int stopAfterEpoch = -1;
+
+    public GraderTrainer(TrainingConfig config, PreparedImageCache cache, PrintStream progress) {
+        this.config = config;
+        this.cache = cache;
+        this.progress = progress;
+    }
+
+    /** Test hook: throw {@link Interrupted} right after the checkpoint of this epoch is written. */
+    public void stopAfterEpoch(int epoch) {
+        this.stopAfterEpoch = epoch;
+    }
+
+    /**
+     * Trains, or resumes from {@code runFolder/checkpoint.zip} when it exists, and writes the
+     * best weights to {@code runFolder/best.params}.
+     */
+    public Result train(List<Sample> trainSet, List<Sample> validationSet, Path runFolder, Listener listener)
+            throws IOException {
+        if (trainSet.size() < 2) {
+            throw new IllegalArgumentException("training set has " + trainSet.size() + " gradable images; at least 2 are needed");
+        }
+        Files.createDirectories(runFolder);
+        List<byte[]> trainImages = prepareAll(trainSet, "training");
+        List<byte[]> validationImages = prepareAll(validationSet, "validation");
+        int resolution = config.preprocess().resolution();
+
+        Engine.getInstance().setRandomSeed((int) SampleRandom.forSample(config.seed(), 0, -2).nextLong());
+        EfficientNetV2 network = new EfficientNetV2(EfficientNetV2Config.named(config.variant()), config.classes());
+        try (Model model = Model.newInstance("grader", Device.cpu().equals(Engine.getInstance().defaultDevice())
+                ? Device.cpu() : Engine.getInstance().defaultDevice())) {
+            model.setBlock(network);
+            int draws = config.drawsPerEpoch() > 0 ? config.drawsPerEpoch() : trainSet.size();
+            long stepsPerEpoch = Math.max(1, draws / config.batchSize());
+            long totalSteps = stepsPerEpoch * config.epochs();
+            LearningRateSchedule schedule = new LearningRateSchedule(
+                    Math.min(totalSteps, Math.round(config.warmupEpochs() * stepsPerEpoch)), totalSteps,
+                    config.finalLearningRateFactor());
+            FocalLoss loss = new FocalLoss(config.focalGamma(), config.focalAlpha(), config.labelSmoothing());
+
+            Map<String, AdamWGroups.ParameterGroup> groups = parameterGroups(network);
+            AdamWGroups optimizer = new AdamWGroups(groups, schedule::factor, (float) config.weightDecay(), 0.9f, 0.999f, 1e-8f);
+            // Weights are loaded before the trainer exists: its parameter store keeps the arrays it
+            // first sees, and loading a checkpoint replaces them.
+            Shape inputShape = new Shape(config.batchSize(), 3, resolution, resolution);
+            network.initialize(model.getNDManager(), ai.djl.ndarray.types.DataType.FLOAT32, inputShape);
+            RunState state = RunState.fresh();
+            Path checkpoint = runFolder.resolve("checkpoint.zip");
+            Map<String, byte[]> saved = null;
+            if (Files.exists(checkpoint)) {
+                saved = readCheckpoint(checkpoint);
+                loadCheckpointWeights(checkpoint, saved, network, model.getNDManager());
+            } else if (config.pretrained() != null) {
+                WeightImport.Result imported = WeightImport.load(network, config.pretrained(), model.getNDManager());
+                progress.printf("loaded %d pretrained tensors from %s%s%n", imported.loaded(), config.pretrained(),
+                        imported.classifierReplaced() ? " (new classifier)" : "");
+            }
+            try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(loss).optOptimizer(optimizer)
+                    .optDevices(new Device[] {model.getNDManager().getDevice()}))) {
+                trainer.initialize(inputShape);
+                if (saved != null) {
+                    state = loadCheckpointState(saved, optimizer, model.getNDManager());
+                    progress.printf("resuming after epoch %d from %s%n", state.epoch, checkpoint);
+                }
+
+                EpochSampler sampler = EpochSampler.of(config.sampler(), trainSet, config.classes(), draws, config.seed());
+                Path bestWeights = runFolder.resolve("best.params");
+                boolean stoppedEarly = false;
+                for (int epoch = state.epoch + 1; epoch <= config.epochs(); epoch++) {
+                    Engine.getInstance().setRandomSeed((int) SampleRandom.forSample(config.seed(), epoch, -3).nextLong());
+                    int trainable = applyFreezing(network, epoch);
+                    double[] trainStats = trainEpoch(trainer, optimizer, network, sampler.indices(epoch), trainSet,
+                            trainImages, epoch, stepsPerEpoch, state);
+                    double[] validation = validate(model, network, validationSet, validationImages, loss);
+                    EpochResult result = new EpochResult(epoch, trainStats[0], validation[0], validation[1], validation[2],
+                            optimizer.learningRate(config.featureLearningRate()), trainStats[1], trainable);
+                    state.history.add(result);
+                    printEpoch(result);
+
+                    boolean improved = !Double.isNaN(result.validationKappa())
+                            && (state.bestEpoch == 0 || result.validationKappa() > state.bestKappa);
+                    if (improved || state.bestEpoch == 0) {
+                        state.bestEpoch = epoch;
+                        state.bestKappa = result.validationKappa();
+                        state.epochsWithoutImprovement = 0;
+                        writeAtomically(bestWeights, parameterBytes(network));
+                    } else {
+                        state.epochsWithoutImprovement++;
+                    }
+                    state.epoch = epoch;
+                    saveCheckpoint(checkpoint, state, network, optimizer, model.getNDManager());
+                    listener.epochFinished(result);
+                    if (epoch == stopAfterEpoch) {
+                        throw new Interrupted(epoch);
+                    }
+                    if (config.earlyStoppingPatience() > 0 && state.epochsWithoutImprovement >= config.earlyStoppingPatience()) {
+                        progress.printf("early stopping: validation kappa has not improved for %d epochs%n",
+                                state.epochsWithoutImprovement);
+                        stoppedEarly = true;
+                        break;
+                    }
+                }
+                return new Result(List.copyOf(state.history), state.bestEpoch, state.bestKappa, weightsSha256(network),
+                        bestWeights, stoppedEarly);
+            }
+        }
+    }
+
+    /** Prepares (or reads from the cache) every image; ungradable images are left out with a warning. */
+    private List<byte[]> prepareAll(List<Sample> samples, String role) throws IOException {
+        Preprocessor preprocessor = new Preprocessor(config.preprocess());
+        List<byte[]> prepared = new ArrayList<>(samples.size());
+        int ungradable = 0;
+        for (Sample sample : samples) {
+            var cached = cache.get(sample.sha256(), config.preprocess());
+            Mat rgb;
+            if (cached.isPresent()) {
+                rgb = cached.get();
+            } else {
+                Preprocessor.Prepared result = preprocessor.prepare(Files.readAllBytes(sample.file()));
+                if (!result.gradable()) {
+                    LOG.warnf("%s image %d is ungradable and left out: %s", role, sample.imageId(), result.region().reason());
+                    prepared.add(null);
+                    ungradable++;
+                    continue;
+                }
+                rgb = result.rgb();
+                cache.put(sample.sha256(), config.preprocess(), rgb);
+            }
+            byte[] pixels = new byte[(int) rgb.total() * 3];
+            rgb.get(0, 0, pixels);
+            rgb.release();
+            prepared.add(pixels);
+        }
+        if (ungradable > 0) {
+            progress.printf("%d %s images are ungradable and left out%n", ungradable, role);
+        }
+        return prepared;
+    }
+
+    private Map<String, AdamWGroups.ParameterGroup> parameterGroups(EfficientNetV2 network) {
+        Map<String, AdamWGroups.ParameterGroup> groups = new HashMap<>();
+        for (Map.Entry<String, Parameter> entry : network.torchNames().entrySet()) {
+            Parameter p = entry.getValue();
+            double lr = entry.getKey().startsWith("classifier.") ? config.classifierLearningRate() : config.featureLearningRate();
+            groups.put(p.getId(), new AdamWGroups.ParameterGroup(entry.getKey(), lr, decays(p)));
+        }
+        return groups;
+    }
+
+    private static boolean decays(Parameter parameter) {
+        // Convolution and linear weights are the only WEIGHT parameters; BatchNorm has GAMMA and BETA.
+        return parameter.getType() == Parameter.Type.WEIGHT;
+    }
+
+    /**
+     * Freezes or unfreezes the feature blocks for the epoch and returns the number of
+     * trainable tensors. The classifier always trains.
+     */
+    int applyFreezing(EfficientNetV2 network, int epoch) {
+        List<Block> features = network.features();
+        int trainableFeatures = config.freezeFeatures() ? 0 : features.size();
+        for (TrainingConfig.Unfreeze step : config.unfreeze()) {
+            if (epoch >= step.epoch()) {
+                int count = step.stages() < 0 ? features.size() : Math.min(features.size(), step.stages() + 1);
+                trainableFeatures = Math.max(trainableFeatures, count);
+            }
+        }
+        int trainable = 0;
+        for (int i = 0; i < features.size(); i++) {
+            boolean train = i >= features.size() - trainableFeatures;
+            for (Parameter p : features.get(i).getParameters().values()) {
+                if (p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR) {
+                    continue;
+                }
+                p.freeze(!train);
+                if (train) {
+                    trainable++;
+                }
+            }
+        }
+        return trainable + network.classifier().getParameters().size();
+    }
+
+    private double[] trainEpoch(Trainer trainer, AdamWGroups optimizer, EfficientNetV2 network, int[] order,
+            List<Sample> samples, List<byte[]> images, int epoch, long stepsPerEpoch, RunState state) {
+        int resolution = config.preprocess().resolution();
+        int plane = 3 * resolution * resolution;
+        NDManager manager = trainer.getManager();
+        double lossSum = 0;
+        int lossCount = 0;
+        long started = System.nanoTime();
+        int imagesSeen = 0;
+        int position = 0;
+        for (long step = 0; step < stepsPerEpoch; step++) {
+            List<Integer> batch = new ArrayList<>();
+            while (batch.size() < config.batchSize() && position < order.length) {
+                int index = order[position++];
+                if (images.get(index) != null) {
+                    batch.add(index);
+                }
+            }
+            if (batch.size() < 2) {
+                break;
+            }
+            float[] data = new float[batch.size() * plane];
+            float[] labels = new float[batch.size()];
+            for (int b = 0; b < batch.size(); b++) {
+                int index = batch.get(b);
+                Mat rgb = new Mat(resolution, resolution, org.opencv.core.CvType.CV_8UC3);
+                rgb.put(0, 0, images.get(index));
+                float[] tensor = config.augmentation().applyNormalized(rgb, config.seed(), epoch, index);
+                rgb.release();
+                System.arraycopy(tensor, 0, data, b * plane, plane);
+                labels[b] = samples.get(index).label();
+            }
+            state.globalStep++;
+            optimizer.setStep(state.globalStep);
+            try (NDScope scope = new NDScope()) {
+                NDArray x = manager.create(FloatBuffer.wrap(data), new Shape(batch.size(), 3, resolution, resolution));
+                NDArray y = manager.create(labels);
+                try (GradientCollector collector = trainer.newGradientCollector()) {
+                    NDList predictions = trainer.forward(new NDList(x));
+                    NDArray value = trainer.getLoss().evaluate(new NDList(y), predictions);
+                    collector.backward(value);
+                    lossSum += value.getFloat() * batch.size();
+                    lossCount += batch.size();
+                }
+                if (config.clipNorm() > 0) {
+                    GradientClipping.clipByGlobalNorm(network.getParameters().values(), config.clipNorm());
+                }
+                trainer.step();
+            }
+            imagesSeen += batch.size();
+            double seconds = (System.nanoTime() - started) / 1e9;
+            printStep(epoch, step + 1, stepsPerEpoch, lossSum / lossCount, optimizer.learningRate(config.featureLearningRate()),
+                    imagesSeen / seconds, seconds / (step + 1) * (stepsPerEpoch - step - 1));
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        return new double[] {lossCount == 0 ? Double.NaN : lossSum / lossCount, imagesSeen / seconds};
+    }
+
+    /** Returns {loss, quadratic kappa, accuracy} on the validation set; NaN when it is empty. */
+    private double[] validate(Model model, EfficientNetV2 network, List<Sample> samples, List<byte[]> images, FocalLoss loss) {
+        List<Integer> usable = new ArrayList<>();
+        for (int i = 0; i < samples.size(); i++) {
+            if (images.get(i) != null) {
+                usable.add(i);
+            }
+        }
+        if (usable.isEmpty()) {
+            return new double[] {Double.NaN, Double.NaN, Double.NaN};
+        }
+        float[][] probabilities = predict(model.getNDManager(), network, usable.stream().map(images::get).toList());
+        int[] truth = new int[usable.size()];
+        int[] predicted = new int[usable.size()];
+        double lossSum = 0;
+        int correct = 0;
+        for (int k = 0; k < usable.size(); k++) {
+            truth[k] = samples.get(usable.get(k)).label();
+            predicted[k] = argmax(probabilities[k]);
+            lossSum += -Math.log(Math.max(1e-12, probabilities[k][truth[k]]));
+            if (truth[k] == predicted[k]) {
+                correct++;
+            }
+        }
+        return new double[] {lossSum / usable.size(), Kappa.quadratic(truth, predicted, config.classes()),
+                correct / (double) usable.size()};
+    }
+
+    /** Softmax probabilities of prepared images (no augmentation), in eval mode. */
+    public float[][] predict(NDManager manager, EfficientNetV2 network, List<byte[]> images) {
+        int resolution = config.preprocess().resolution();
+        int plane = 3 * resolution * resolution;
+        float[][] result = new float[images.size()][];
+        ParameterStore store = new ParameterStore(manager, false);
+        for (int start = 0; start < images.size(); start += config.batchSize()) {
+            int count = Math.min(config.batchSize(), images.size() - start);
+            float[] data = new float[count * plane];
+            for (int b = 0; b < count; b++) {
+                Mat rgb = new Mat(resolution, resolution, org.opencv.core.CvType.CV_8UC3);
+                rgb.put(0, 0, images.get(start + b));
+                Mat floats = ImageTensor.toFloat(rgb);
+                System.arraycopy(ImageTensor.normalizedChw(floats), 0, data, b * plane, plane);
+                floats.release();
+                rgb.release();
+            }
+            try (NDScope scope = new NDScope()) {
+                NDArray x = manager.create(FloatBuffer.wrap(data), new Shape(count, 3, resolution, resolution));
+                NDArray probabilities = network.forward(store, new NDList(x), false).singletonOrThrow().softmax(1);
+                float[] flat = probabilities.toFloatArray();
+                int classes = config.classes();
+                for (int b = 0; b < count; b++) {
+                    float[] row = new float[classes];
+                    System.arraycopy(flat, b * classes, row, 0, classes);
+                    result[start + b] = row;
+                }
+            }
+        }
+        return result;
+    }
+
+    private static int argmax(float[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private void printStep(int epoch, long step, long steps, double loss, double lr, double rate, double etaSeconds) {
+        String line = String.format(Locale.ROOT, "epoch %d/%d  step %d/%d  loss %.4f  lr %.2e  %.1f img/s  ETA %s",
+                epoch, config.epochs(), step, steps, loss, lr, rate, formatDuration(etaSeconds));
+        if (System.console() != null) {
+            progress.print("\r" + line + "   ");
+            if (step == steps) {
+                progress.println();
+            }
+        } else if (step == steps || step % 10 == 0) {
+            progress.println(line);
+        }
+    }
+
+    private void printEpoch(EpochResult r) {
+        progress.printf(Locale.ROOT, "epoch %d/%d done: train loss %.4f, validation loss %.4f, quadratic kappa %.4f,"
+                + " accuracy %.3f, %.1f img/s%n", r.epoch(), config.epochs(), r.trainLoss(), r.validationLoss(),
+                r.validationKappa(), r.validationAccuracy(), r.imagesPerSecond());
+    }
+
+    private static String formatDuration(double seconds) {
+        long s = Math.max(0, Math.round(seconds));
+        return String.format(Locale.ROOT, "%02d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+    }
+
+    /** Serialised parameters of the network, in DJL's format. */
+    static byte[] parameterBytes(Block network) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            network.saveParameters(out);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** SHA-256 over every parameter's values in torchvision state-dict order. */
+    public static String weightsSha256(EfficientNetV2 network) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (Parameter parameter : network.torchNames().values()) {
+                digest.update(parameter.getArray().toByteArray());
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    /** Loop position and history that a checkpoint keeps. */
+    static final class RunState {
+        int epoch;
+        long globalStep;
+        int bestEpoch;
+        double bestKappa = Double.NaN;
+        int epochsWithoutImprovement;
+        List<EpochResult> history = new ArrayList<>();
+
+        static RunState fresh() {
+            return new RunState();
+        }
+    }
+
+    private void saveCheckpoint(Path file, RunState state, EfficientNetV2 network, AdamWGroups optimizer, NDManager manager)
+            throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            zip.putNextEntry(new ZipEntry("state.json"));
+            Map<String, Object> json = new HashMap<>();
+            json.put("epoch", state.epoch);
+            json.put("globalStep", state.globalStep);
+            json.put("bestEpoch", state.bestEpoch);
+            json.put("bestKappa", Double.isNaN(state.bestKappa) ? null : state.bestKappa);
+            json.put("epochsWithoutImprovement", state.epochsWithoutImprovement);
+            json.put("history", state.history);
+            zip.write(JSON.writeValueAsBytes(json));
+            zip.closeEntry();
+            zip.putNextEntry(new ZipEntry("model.params"));
+            zip.write(parameterBytes(network));
+            zip.closeEntry();
+            zip.putNextEntry(new ZipEntry("optimizer.npz"));
+            try (NDList optimizerState = optimizer.state(manager)) {
+                zip.write(optimizerState.encode(NDList.Encoding.NPZ));
+            }
+            zip.closeEntry();
+        }
+        writeAtomically(file, bytes.toByteArray());
+    }
+
+    private static Map<String, byte[]> readCheckpoint(Path file) throws IOException {
+        Map<String, byte[]> entries = new HashMap<>();
+        try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
+            ZipEntry entry;
+            while ((entry = zip.getNextEntry()) != null) {
+                entries.put(entry.getName(), zip.readAllBytes());
+            }
+        }
+        for (String required : List.of("state.json", "model.params", "optimizer.npz")) {
+            if (!entries.containsKey(required)) {
+                throw new IOException("invalid checkpoint " + file + ": entry " + required
+                        + " is missing; delete the file to start the run again");
+            }
+        }
+        return entries;
+    }
+
+    private static void loadCheckpointWeights(Path file, Map<String, byte[]> entries, EfficientNetV2 network,
+            NDManager manager) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entries.get("model.params")))) {
+            network.loadParameters(manager, in);
+        } catch (ai.djl.MalformedModelException e) {
+            throw new IOException("invalid checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static RunState loadCheckpointState(Map<String, byte[]> entries, AdamWGroups optimizer, NDManager manager)
+            throws IOException {
+        optimizer.restore(NDList.decode(manager, entries.get("optimizer.npz")));
+
+        var json = JSON.readTree(entries.get("state.json"));
+        RunState state = new RunState();
+        state.epoch = json.get("epoch").asInt();
+        state.globalStep = json.get("globalStep").asLong();
+        state.bestEpoch = json.get("bestEpoch").asInt();
+        state.bestKappa = json.get("bestKappa").isNull() ? Double.NaN : json.get("bestKappa").asDouble();
+        state.epochsWithoutImprovement = json.get("epochsWithoutImprovement").asInt();
+        for (var item : json.get("history")) {
+            state.history.add(JSON.treeToValue(item, EpochResult.class));
+        }
+        return state;
+    }
+
+    static void writeAtomically(Path file, byte[] content) throws IOException {
+        Path temporary = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(temporary)) {
+                out.write(content);
+            }
+            try {
+                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+}

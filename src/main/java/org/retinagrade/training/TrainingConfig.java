@@ -1,0 +1,91 @@
+package org.retinagrade.training;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.retinagrade.imaging.PreprocessConfig;
+import org.retinagrade.imaging.augment.AugmentationPipeline;
+
+/**
+ * Settings of one training run. Epochs count from 1; an {@link Unfreeze} step applies at
+ * the start of its epoch.
+ *
+ * @param variant EfficientNetV2 variant: s, m, l or small
+ * @param drawsPerEpoch samples drawn per epoch; 0 means the training set size
+ * @param featureLearningRate peak learning rate of the feature blocks
+ * @param classifierLearningRate peak learning rate of the classifier
+ * @param weightDecay decoupled weight decay, not applied to BatchNorm and bias parameters
+ * @param warmupEpochs epochs of linear warm-up before cosine decay
+ * @param finalLearningRateFactor learning rate at the last step, as a fraction of the peak
+ * @param clipNorm maximum global gradient norm; 0 disables clipping
+ * @param focalGamma focal loss gamma; 0 gives cross-entropy
+ * @param focalAlpha per-class focal weights, or null
+ * @param freezeFeatures train only the classifier until an {@link Unfreeze} step says otherwise
+ * @param earlyStoppingPatience epochs without a better validation quadratic kappa before stopping; 0 never stops early
+ * @param threads libtorch intra-op threads, fixed for reproducibility
+ * @param pretrained torchvision state dict (safetensors or npz), or null for random initialisation
+ */
+public record TrainingConfig(
+        String variant,
+        int classes,
+        PreprocessConfig preprocess,
+        AugmentationPipeline augmentation,
+        int epochs,
+        int batchSize,
+        int drawsPerEpoch,
+        EpochSampler.Kind sampler,
+        double featureLearningRate,
+        double classifierLearningRate,
+        double weightDecay,
+        double warmupEpochs,
+        double finalLearningRateFactor,
+        double clipNorm,
+        float focalGamma,
+        float[] focalAlpha,
+        float labelSmoothing,
+        boolean freezeFeatures,
+        List<Unfreeze> unfreeze,
+        int earlyStoppingPatience,
+        long seed,
+        int threads,
+        Path pretrained) {
+
+    /**
+     * From the start of {@code epoch}, the last {@code stages} stages (with the final 1x1
+     * convolution) train; -1 unfreezes every feature block.
+     */
+    public record Unfreeze(int epoch, int stages) {
+    }
+
+    public TrainingConfig {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("invalid epochs " + epochs + ": expected 1 or more");
+        }
+        if (batchSize < 2) {
+            throw new IllegalArgumentException("invalid batch size " + batchSize + ": expected 2 or more (BatchNorm needs two samples)");
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("invalid thread count " + threads + ": expected 1 or more");
+        }
+        if (!(featureLearningRate > 0 && classifierLearningRate > 0)) {
+            throw new IllegalArgumentException("invalid learning rates " + featureLearningRate + ", " + classifierLearningRate
+                    + ": expected positive values");
+        }
+        unfreeze = List.copyOf(unfreeze);
+    }
+
+    /** Common fine-tuning defaults for a quick run of the given variant and resolution. */
+    public static TrainingConfig defaults(String variant, int resolution, int epochs) {
+        return new TrainingConfig(variant, 5, PreprocessConfig.plain(resolution),
+                AugmentationPipeline.standardTraining(resolution), epochs, 8, 0, EpochSampler.Kind.SHUFFLE,
+                3e-4, 1e-3, 0.05, Math.min(1, epochs), 0.01, 1.0, 2.0f, null, 0.0f, false,
+                List.of(), 0, 42, 2, null);
+    }
+
+    /** Returns a copy with other epochs and seed. */
+    public TrainingConfig withEpochsAndSeed(int newEpochs, long newSeed) {
+        return new TrainingConfig(variant, classes, preprocess, augmentation, newEpochs, batchSize, drawsPerEpoch, sampler,
+                featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
+                focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, newSeed, threads,
+                pretrained);
+    }
+}
