@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             IngestCommand.class,
             CohortCommand.class,
+            TrainCommand.class,
             AuditCommand.class,
             PhantomCommand.class,
             AugmentCommand.class,

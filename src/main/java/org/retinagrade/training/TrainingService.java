@@ -1,0 +1,186 @@
+package org.retinagrade.training;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.retinagrade.Workspace;
+import org.retinagrade.audit.AuditTrail;
+import org.retinagrade.model.ModelArtifact;
+import org.retinagrade.study.Cohort;
+import org.retinagrade.study.Run;
+import org.retinagrade.study.RunMetric;
+
+/** Database side of training: the labelled data of a cohort, the run record, its metrics and artifacts. */
+@ApplicationScoped
+public class TrainingService {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    EntityManager entityManager;
+
+    @Inject
+    AuditTrail auditTrail;
+
+    /** Training and validation samples and the SHA-256 of the data manifest (image hashes with labels and splits). */
+    public record Dataset(long cohortId, List<Sample> train, List<Sample> validation, String manifestSha256,
+            String splitSource) {
+    }
+
+    /**
+     * Reads the labelled members of a cohort. Stored splits are used when any member has
+     * one (train and validation; test members are held out). Otherwise patients (or images
+     * without a patient) go to validation with probability {@code validationFraction},
+     * decided by a hash of (seed, patient), so a patient's images are never on both sides.
+     */
+    public Dataset dataset(String cohortName, double validationFraction, long seed) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Cohort cohort = Cohort.findByName(cohortName);
+            if (cohort == null) {
+                throw new IllegalArgumentException("cohort '" + cohortName + "' not found; `retinagrade cohort list` lists cohorts");
+            }
+            @SuppressWarnings("unchecked")
+            List<Object[]> rows = entityManager.createNativeQuery("SELECT i.id, i.sha256, i.storage_path, m.label, m.split,"
+                    + " COALESCE(CAST(i.patient_id AS text), 'image:' || i.id) FROM cohort_member m JOIN image i"
+                    + " ON i.id = m.image_id WHERE m.cohort_id = ?1 AND m.label IS NOT NULL ORDER BY i.sha256")
+                    .setParameter(1, cohort.id).getResultList();
+            boolean storedSplits = rows.stream().anyMatch(r -> r[4] != null);
+            List<Sample> train = new ArrayList<>();
+            List<Sample> validation = new ArrayList<>();
+            StringBuilder manifest = new StringBuilder();
+            for (Object[] row : rows) {
+                Sample sample = new Sample(((Number) row[0]).longValue(), ((String) row[1]).trim(),
+                        Workspace.root().resolve((String) row[2]), ((Number) row[3]).intValue());
+                String split;
+                if (storedSplits) {
+                    split = row[4] == null ? "unassigned" : (String) row[4];
+                } else {
+                    split = unitHash(seed, (String) row[5]) < validationFraction ? "validation" : "train";
+                }
+                if (split.equals("train")) {
+                    train.add(sample);
+                } else if (split.equals("validation")) {
+                    validation.add(sample);
+                }
+                manifest.append(sample.sha256()).append(',').append(sample.label()).append(',').append(split).append('\n');
+            }
+            train.sort(Comparator.comparing(Sample::sha256));
+            validation.sort(Comparator.comparing(Sample::sha256));
+            return new Dataset(cohort.id, train, validation, sha256(manifest.toString()),
+                    storedSplits ? "stored splits" : "patient-level hash split, validation fraction " + validationFraction);
+        });
+    }
+
+    public long createRun(long cohortId, long seed, Map<String, Object> provenance, String actor) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Run run = new Run();
+            run.cohortId = cohortId;
+            run.seed = seed;
+            run.status = "running";
+            run.provenance = toJson(provenance);
+            run.startedAt = Instant.now();
+            run.persist();
+            auditTrail.append(actor, "run.started", "run", run.id, Map.of("cohort", cohortId, "seed", seed));
+            return run.id;
+        });
+    }
+
+    /** Marks an existing run as running again for a resume and returns its stored provenance. */
+    public Map<String, Object> resumeRun(long runId, String actor) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Run run = Run.findById(runId);
+            if (run == null) {
+                throw new IllegalArgumentException("run " + runId + " not found");
+            }
+            if (run.status.equals("succeeded")) {
+                throw new IllegalArgumentException("run " + runId + " already succeeded; nothing to resume");
+            }
+            run.status = "running";
+            run.error = null;
+            auditTrail.append(actor, "run.resumed", "run", run.id, Map.of());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> provenance = JSON.readValue(run.provenance, LinkedHashMap.class);
+            return provenance;
+        });
+    }
+
+    public void recordEpoch(long runId, GraderTrainer.EpochResult result) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            RunMetric.delete("runId = ?1 and epoch = ?2", runId, result.epoch());
+            RunMetric.of(runId, "train_loss", result.epoch(), result.trainLoss()).persist();
+            RunMetric.of(runId, "validation_loss", result.epoch(), result.validationLoss()).persist();
+            RunMetric.of(runId, "validation_quadratic_kappa", result.epoch(), result.validationKappa()).persist();
+            RunMetric.of(runId, "validation_accuracy", result.epoch(), result.validationAccuracy()).persist();
+            RunMetric.of(runId, "learning_rate", result.epoch(), result.learningRate()).persist();
+            RunMetric.of(runId, "images_per_second", result.epoch(), result.imagesPerSecond()).persist();
+        });
+    }
+
+    public void finishRun(long runId, String status, String error, GraderTrainer.Result result, Path bestWeights,
+            String bestWeightsSha256, long parameterCount, String actor) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            Run run = Run.findById(runId);
+            run.status = status;
+            run.error = error;
+            run.finishedAt = Instant.now();
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("status", status);
+            if (result != null) {
+                ModelArtifact artifact = new ModelArtifact();
+                artifact.runId = runId;
+                artifact.kind = "best-weights";
+                artifact.path = Workspace.root().relativize(bestWeights.toAbsolutePath()).toString();
+                artifact.sha256 = bestWeightsSha256;
+                artifact.parameterCount = parameterCount;
+                artifact.epoch = result.bestEpoch();
+                artifact.persist();
+                details.put("best_epoch", result.bestEpoch());
+                details.put("weights_sha256", result.weightsSha256());
+            }
+            if (error != null) {
+                details.put("error", error);
+            }
+            auditTrail.append(actor, "run.finished", "run", runId, details);
+        });
+    }
+
+    static double unitHash(long seed, String key) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest((seed + ":" + key).getBytes(StandardCharsets.UTF_8));
+            return (ByteBuffer.wrap(digest).getLong() >>> 11) / (double) (1L << 53);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("provenance cannot be written as JSON: " + e.getMessage(), e);
+        }
+    }
+}
