@@ -4,7 +4,6 @@
 MVNW := ./mvnw -B -q
 APP := target/quarkus-app/quarkus-run.jar
 DEMO_DIR := target/demo
-export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup build test demo clean
 

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
             IngestCommand.class,
             CohortCommand.class,
             TrainCommand.class,
+            ModelCommand.class,
             AuditCommand.class,
             PhantomCommand.class,
             AugmentCommand.class,

@@ -28,6 +28,7 @@ public class RetinaGradeMain implements QuarkusApplication {
 
     public static void main(String... args) {
         if (!needsDatabase(args)) {
+            System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
             System.exit(new CommandLine(new RetinaGradeCommand()).execute(args));
             return;
         }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
@@ -44,7 +43,7 @@ public class ConvBnAct extends AbstractBlock {
         NDList x = conv.forward(store, inputs, training, params);
         boolean normTraining = training && norm.getParameters().get("gamma").requiresGradient();
         x = norm.forward(store, x, normTraining, params);
-        return activation ? new NDList(Activation.swish(x.singletonOrThrow(), 1f)) : x;
+        return activation ? new NDList(Silu.apply(x.singletonOrThrow(), training)) : x;
     }
 
     @Override

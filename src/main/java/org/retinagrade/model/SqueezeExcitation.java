@@ -36,7 +36,7 @@ public class SqueezeExcitation extends AbstractBlock {
         long channels = x.getShape().get(1);
         NDArray pooled = Pool.globalAvgPool2d(x).reshape(batch, channels, 1, 1);
         NDArray scale = reduce.forward(store, new NDList(pooled), training, params).singletonOrThrow();
-        scale = Activation.swish(scale, 1f);
+        scale = Silu.apply(scale, training);
         scale = expand.forward(store, new NDList(scale), training, params).singletonOrThrow();
         return new NDList(x.mul(Activation.sigmoid(scale)));
     }

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.function.LongToDoubleFunction;
 
 /**
- * AdamW (Loshchilov and Hutter, 2019) with PyTorch's update order, per-parameter learning
- * rate groups and weight decay only where asked (common practice: none on BatchNorm and
- * biases). For step t, group learning rate lr = base * schedule(t):
+ * AdamW (Loshchilov and Hutter, 2019) with per-parameter learning rate groups and weight
+ * decay only where asked (common practice: none on BatchNorm and biases), on libtorch's
+ * fused kernel. For step t, group learning rate lr = base * schedule(t):
  *
  * <pre>
  *   w = w * (1 - lr * decay)
@@ -71,32 +71,28 @@ public class AdamWGroups extends Optimizer {
 
     @Override
     public void update(String parameterId, NDArray weight, NDArray grad) {
-        // libtorch adds each backward pass to .grad; DJL's built-in optimisers clear it in their
-        // fused update, so this one must too. The grad argument is a copy and stays intact.
-        try (NDArray accumulated = weight.getGradient()) {
-            accumulated.subi(accumulated);
-        }
         ParameterGroup group = groups.get(parameterId);
         if (group == null) {
+            // libtorch adds each backward pass to .grad; an update that skips a parameter still clears it.
+            try (NDArray accumulated = weight.getGradient()) {
+                accumulated.subi(accumulated);
+            }
             return;
         }
         double lr = learningRate(group.baseLearningRate());
         long t = stepsTaken.merge(parameterId, 1L, Long::sum);
         NDArray m = firstMoments.computeIfAbsent(parameterId, k -> detached(weight.zerosLike()));
         NDArray v = secondMoments.computeIfAbsent(parameterId, k -> detached(weight.zerosLike()));
-
-        // Temporaries are closed with the scope; the moments and the weight change in place.
-        try (NDScope scope = new NDScope()) {
-            if (group.decay() && weightDecay > 0) {
-                weight.muli((float) (1 - lr * weightDecay));
-            }
-            m.muli(beta1).addi(grad.mul(1 - beta1));
-            v.muli(beta2).addi(grad.square().muli(1 - beta2));
-            double correction1 = 1 - Math.pow(beta1, t);
-            double correction2 = 1 - Math.pow(beta2, t);
-            NDArray denominator = v.sqrt().divi((float) Math.sqrt(correction2)).addi(epsilon);
-            weight.subi(m.div(denominator).muli((float) (lr / correction1)));
-        }
+        double correction1 = 1 - Math.pow(beta1, t);
+        double correction2 = 1 - Math.pow(beta2, t);
+        float biasCorrected = (float) (lr * Math.sqrt(correction2) / correction1);
+        float decay = group.decay() ? weightDecay : 0f;
+        // libtorch's fused AdamW kernel (through DJL) updates weight, m and v in place and clears
+        // the weight's accumulated gradient. It adds epsilon to sqrt(v) before the bias
+        // correction of v, where PyTorch adds it after: the step differs by a factor of at most
+        // 1 + eps / sqrt(v), negligible for eps = 1e-8.
+        weight.getNDArrayInternal().adamUpdate(new NDList(weight, grad, m, v), new NDList(weight), (float) lr,
+                biasCorrected, decay, 1f, -1f, beta1, beta2, epsilon, true, true);
     }
 
     private static NDArray detached(NDArray array) {

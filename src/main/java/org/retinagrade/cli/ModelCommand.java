@@ -1,0 +1,161 @@
+package org.retinagrade.cli;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.retinagrade.model.EfficientNetV2;
+import org.retinagrade.model.EfficientNetV2Config;
+import org.retinagrade.training.AdamWGroups;
+import org.retinagrade.training.FocalLoss;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code retinagrade model ...}: inspect and measure the EfficientNetV2 graders. */
+@Command(name = "model", description = "Inspect and measure the EfficientNetV2 graders.", mixinStandardHelpOptions = true,
+        subcommands = {ModelCommand.Info.class, ModelCommand.Bench.class})
+public class ModelCommand {
+
+    @Command(name = "info", mixinStandardHelpOptions = true, description = "Print a variant's stages and parameter count.")
+    static class Info implements Callable<Integer> {
+
+        @Option(names = "--variant", defaultValue = "s", description = "s, m, l or small (default: ${DEFAULT-VALUE}).")
+        String variant;
+
+        @Option(names = "--classes", defaultValue = "5", description = "Output classes (default: ${DEFAULT-VALUE}).")
+        int classes;
+
+        @Override
+        public Integer call() {
+            EfficientNetV2Config config;
+            try {
+                config = EfficientNetV2Config.named(variant);
+            } catch (IllegalArgumentException e) {
+                System.err.println("retinagrade model info: " + e.getMessage());
+                return 2;
+            }
+            System.out.printf("EfficientNetV2-%s: dropout %.1f, stochastic depth %.1f, head %d channels%n", config.name(),
+                    config.dropout(), config.stochasticDepth(), config.lastChannel());
+            System.out.println("  stage  block        expand  kernel  stride  in   out  layers");
+            int index = 1;
+            for (EfficientNetV2Config.Stage s : config.stages()) {
+                System.out.printf("  %5d  %-11s  %6d  %6d  %6d  %3d  %4d  %6d%n", index++, s.fused() ? "Fused-MBConv" : "MBConv",
+                        s.expandRatio(), s.kernel(), s.stride(), s.inputChannels(), s.outputChannels(), s.numLayers());
+            }
+            try (NDManager manager = NDManager.newBaseManager()) {
+                EfficientNetV2 network = new EfficientNetV2(config, classes);
+                network.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(1, 3, 64, 64));
+                System.out.printf("parameters: %,d with %d classes%n", network.parameterCount(), classes);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = {"Time training steps (forward, focal loss, backward, AdamW) and eval-mode inference on random"
+                    + " input, and print medians and the peak resident memory of this process."})
+    static class Bench implements Callable<Integer> {
+
+        @Option(names = "--variant", defaultValue = "s", description = "s, m, l or small (default: ${DEFAULT-VALUE}).")
+        String variant;
+
+        @Option(names = "--resolution", defaultValue = "224", description = "Image side in pixels (default: ${DEFAULT-VALUE}).")
+        int resolution;
+
+        @Option(names = "--batch-size", defaultValue = "8", description = "Batch size (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        @Option(names = "--steps", defaultValue = "5", description = "Timed steps after one warm-up step (default: ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Option(names = "--threads", defaultValue = "2", description = "libtorch threads (default: ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Override
+        public Integer call() throws IOException {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+            Engine.getInstance().setRandomSeed(1);
+            EfficientNetV2 network = new EfficientNetV2(EfficientNetV2Config.named(variant), 5);
+            Shape shape = new Shape(batchSize, 3, resolution, resolution);
+            try (Model model = Model.newInstance("bench")) {
+                model.setBlock(network);
+                Map<String, AdamWGroups.ParameterGroup> groups = new HashMap<>();
+                network.torchNames().forEach((name, p) -> groups.put(p.getId(),
+                        new AdamWGroups.ParameterGroup(name, 1e-4, p.getType() == ai.djl.nn.Parameter.Type.WEIGHT)));
+                AdamWGroups optimizer = new AdamWGroups(groups, step -> 1.0, 0.05f, 0.9f, 0.999f, 1e-8f);
+                try (Trainer trainer = model.newTrainer(new DefaultTrainingConfig(new FocalLoss(0, null, 0))
+                        .optOptimizer(optimizer))) {
+                    trainer.initialize(shape);
+                    NDManager manager = trainer.getManager();
+                    double[] train = new double[steps];
+                    for (int step = -1; step < steps; step++) {
+                        long start = System.nanoTime();
+                        try (NDScope scope = new NDScope()) {
+                            NDArray x = manager.randomNormal(shape);
+                            NDArray y = manager.randomInteger(0, 5, new Shape(batchSize), ai.djl.ndarray.types.DataType.INT64);
+                            try (GradientCollector collector = trainer.newGradientCollector()) {
+                                NDList out = trainer.forward(new NDList(x));
+                                collector.backward(trainer.getLoss().evaluate(new NDList(y), out));
+                            }
+                            optimizer.setStep(step + 2);
+                            trainer.step();
+                        }
+                        if (step >= 0) {
+                            train[step] = (System.nanoTime() - start) / 1e6 / batchSize;
+                            System.out.printf(Locale.ROOT, "train step %d: %.0f ms per image%n", step + 1, train[step]);
+                        }
+                    }
+                    double[] infer = new double[steps];
+                    ParameterStore store = new ParameterStore(manager, false);
+                    for (int step = -1; step < steps; step++) {
+                        long start = System.nanoTime();
+                        try (NDScope scope = new NDScope()) {
+                            NDArray x = manager.randomNormal(shape);
+                            network.forward(store, new NDList(x), false).singletonOrThrow().softmax(1).toFloatArray();
+                        }
+                        if (step >= 0) {
+                            infer[step] = (System.nanoTime() - start) / 1e6 / batchSize;
+                            System.out.printf(Locale.ROOT, "inference step %d: %.0f ms per image%n", step + 1, infer[step]);
+                        }
+                    }
+                    System.out.printf(Locale.ROOT, "median training: %.1f ms per image%n", median(train));
+                    System.out.printf(Locale.ROOT, "median inference: %.1f ms per image%n", median(infer));
+                    System.out.printf(Locale.ROOT, "peak RSS: %.0f MiB%n", peakResidentMib());
+                }
+            }
+            return 0;
+        }
+
+        private static double median(double[] values) {
+            double[] sorted = values.clone();
+            Arrays.sort(sorted);
+            return sorted[sorted.length / 2];
+        }
+
+        /** VmHWM of /proc/self/status: the peak resident set size of this process. */
+        static double peakResidentMib() throws IOException {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+            return Double.NaN;
+        }
+    }
+}
