@@ -57,6 +57,62 @@ class SchemaMigrationTest {
     }
 
     @Test
+    @jakarta.transaction.Transactional
+    void entitiesRoundTripThroughSchema() {
+        org.retinagrade.ingest.Patient patient = org.retinagrade.ingest.Patient.findOrCreate("schema-test-patient");
+        org.retinagrade.dicom.Study study = new org.retinagrade.dicom.Study();
+        study.patientId = patient.id;
+        study.studyInstanceUid = "1.2.826.0.1.3680043.10.1234.1";
+        study.persist();
+        org.retinagrade.dicom.Series series = new org.retinagrade.dicom.Series();
+        series.studyId = study.id;
+        series.laterality = "L";
+        series.modality = "OP";
+        series.persist();
+        org.retinagrade.study.Protocol protocol = new org.retinagrade.study.Protocol();
+        protocol.name = "schema-test";
+        protocol.body = "name: schema-test";
+        protocol.sha256 = "a".repeat(64);
+        protocol.persist();
+        org.retinagrade.ingest.Image image = new org.retinagrade.ingest.Image();
+        image.sha256 = "b".repeat(64);
+        image.sizeBytes = 1;
+        image.mediaType = "image/png";
+        image.storagePath = "x";
+        image.source = "schema test";
+        image.width = 1;
+        image.height = 1;
+        image.seriesId = series.id;
+        image.persist();
+        org.retinagrade.review.HumanGrade grade = new org.retinagrade.review.HumanGrade();
+        grade.imageId = image.id;
+        grade.grader = "schema test";
+        grade.grade = 3;
+        grade.persist();
+        org.retinagrade.study.Run run = new org.retinagrade.study.Run();
+        run.status = "created";
+        run.protocolId = protocol.id;
+        run.provenance = "{\"test\": true}";
+        run.persist();
+        org.retinagrade.evaluation.Prediction prediction = new org.retinagrade.evaluation.Prediction();
+        prediction.runId = run.id;
+        prediction.imageId = image.id;
+        prediction.trueGrade = 3;
+        prediction.predictedGrade = 2;
+        prediction.probabilities = new double[] {0.1, 0.1, 0.5, 0.2, 0.1};
+        prediction.tta = "{\"identity\": [0.1, 0.1, 0.5, 0.2, 0.1]}";
+        prediction.persist();
+        org.retinagrade.evaluation.Prediction.getEntityManager().flush();
+        org.retinagrade.evaluation.Prediction.getEntityManager().clear();
+
+        org.retinagrade.evaluation.Prediction read = org.retinagrade.evaluation.Prediction.findById(prediction.id);
+        assertEquals(0.5, read.probabilities[2]);
+        assertEquals(Short.valueOf((short) 3), ((org.retinagrade.review.HumanGrade) org.retinagrade.review.HumanGrade
+                .findById(grade.id)).grade);
+        assertEquals("OP", ((org.retinagrade.dicom.Series) org.retinagrade.dicom.Series.findById(series.id)).modality);
+    }
+
+    @Test
     void gradeOutsideScaleIsRejected() throws SQLException {
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
             statement.execute("INSERT INTO image (sha256, size_bytes, media_type, storage_path, source, width, height)"
