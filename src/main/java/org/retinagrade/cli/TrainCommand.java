@@ -238,6 +238,9 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
         provenance.put("train_images", data.train().size());
         provenance.put("validation_images", data.validation().size());
         provenance.put("seed", seed);
+        provenance.put("model", Map.of("variant", variant, "resolution", resolution, "classes", 5,
+                "ben_graham", benGraham, "clahe", clahe, "batch_size", batchSize));
+        provenance.put("validation_fraction", validationFraction);
         provenance.put("threads", Map.of("libtorch_intra_op", threads, "libtorch_inter_op", 1, "image_preparation", 0));
         provenance.put("code_version", CodeVersion.describe());
         provenance.put("libraries", CodeVersion.libraries());

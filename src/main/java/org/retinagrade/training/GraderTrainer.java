@@ -12,7 +12,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
@@ -42,7 +41,8 @@ import java.util.zip.ZipOutputStream;
 import org.jboss.logging.Logger;
 import org.opencv.core.Mat;
 import org.retinagrade.evaluation.Kappa;
-import org.retinagrade.imaging.ImageTensor;
+import org.retinagrade.evaluation.TtaPredictor;
+import org.retinagrade.evaluation.TtaTransform;
 import org.retinagrade.imaging.PreparedImageCache;
 import org.retinagrade.imaging.Preprocessor;
 import org.retinagrade.imaging.augment.SampleRandom;
@@ -349,7 +349,9 @@ public class GraderTrainer {
         if (usable.isEmpty()) {
             return new double[] {Double.NaN, Double.NaN, Double.NaN};
         }
-        float[][] probabilities = predict(model.getNDManager(), network, usable.stream().map(images::get).toList());
+        float[][] probabilities = new TtaPredictor(network, model.getNDManager(), config.preprocess().resolution(),
+                config.batchSize()).predict(usable.stream().map(images::get).toList(), List.of(TtaTransform.IDENTITY),
+                        TtaPredictor.Combine.MEAN_PROBABILITIES).probabilities();
         int[] truth = new int[usable.size()];
         int[] predicted = new int[usable.size()];
         double lossSum = 0;
@@ -364,38 +366,6 @@ public class GraderTrainer {
         }
         return new double[] {lossSum / usable.size(), Kappa.quadratic(truth, predicted, config.classes()),
                 correct / (double) usable.size()};
-    }
-
-    /** Softmax probabilities of prepared images (no augmentation), in eval mode. */
-    public float[][] predict(NDManager manager, EfficientNetV2 network, List<byte[]> images) {
-        int resolution = config.preprocess().resolution();
-        int plane = 3 * resolution * resolution;
-        float[][] result = new float[images.size()][];
-        ParameterStore store = new ParameterStore(manager, false);
-        for (int start = 0; start < images.size(); start += config.batchSize()) {
-            int count = Math.min(config.batchSize(), images.size() - start);
-            float[] data = new float[count * plane];
-            for (int b = 0; b < count; b++) {
-                Mat rgb = new Mat(resolution, resolution, org.opencv.core.CvType.CV_8UC3);
-                rgb.put(0, 0, images.get(start + b));
-                Mat floats = ImageTensor.toFloat(rgb);
-                System.arraycopy(ImageTensor.normalizedChw(floats), 0, data, b * plane, plane);
-                floats.release();
-                rgb.release();
-            }
-            try (NDScope scope = new NDScope()) {
-                NDArray x = manager.create(FloatBuffer.wrap(data), new Shape(count, 3, resolution, resolution));
-                NDArray probabilities = network.forward(store, new NDList(x), false).singletonOrThrow().softmax(1);
-                float[] flat = probabilities.toFloatArray();
-                int classes = config.classes();
-                for (int b = 0; b < count; b++) {
-                    float[] row = new float[classes];
-                    System.arraycopy(flat, b * classes, row, 0, classes);
-                    result[start + b] = row;
-                }
-            }
-        }
-        return result;
     }
 
     private static int argmax(float[] values) {
