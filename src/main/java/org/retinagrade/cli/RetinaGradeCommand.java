@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
             CohortCommand.class,
             TrainCommand.class,
             ModelCommand.class,
+            EvaluateCommand.class,
             AuditCommand.class,
             PhantomCommand.class,
             AugmentCommand.class,

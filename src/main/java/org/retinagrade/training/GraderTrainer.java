@@ -44,7 +44,6 @@ import org.retinagrade.evaluation.Kappa;
 import org.retinagrade.evaluation.TtaPredictor;
 import org.retinagrade.evaluation.TtaTransform;
 import org.retinagrade.imaging.PreparedImageCache;
-import org.retinagrade.imaging.Preprocessor;
 import org.retinagrade.imaging.augment.SampleRandom;
 import org.retinagrade.model.EfficientNetV2;
 import org.retinagrade.model.EfficientNetV2Config;
@@ -204,36 +203,8 @@ public class GraderTrainer {
         }
     }
 
-    /** Prepares (or reads from the cache) every image; ungradable images are left out with a warning. */
     private List<byte[]> prepareAll(List<Sample> samples, String role) throws IOException {
-        Preprocessor preprocessor = new Preprocessor(config.preprocess());
-        List<byte[]> prepared = new ArrayList<>(samples.size());
-        int ungradable = 0;
-        for (Sample sample : samples) {
-            var cached = cache.get(sample.sha256(), config.preprocess());
-            Mat rgb;
-            if (cached.isPresent()) {
-                rgb = cached.get();
-            } else {
-                Preprocessor.Prepared result = preprocessor.prepare(Files.readAllBytes(sample.file()));
-                if (!result.gradable()) {
-                    LOG.warnf("%s image %d is ungradable and left out: %s", role, sample.imageId(), result.region().reason());
-                    prepared.add(null);
-                    ungradable++;
-                    continue;
-                }
-                rgb = result.rgb();
-                cache.put(sample.sha256(), config.preprocess(), rgb);
-            }
-            byte[] pixels = new byte[(int) rgb.total() * 3];
-            rgb.get(0, 0, pixels);
-            rgb.release();
-            prepared.add(pixels);
-        }
-        if (ungradable > 0) {
-            progress.printf("%d %s images are ungradable and left out%n", ungradable, role);
-        }
-        return prepared;
+        return PreparedImages.prepareAll(samples, config.preprocess(), cache, progress, role);
     }
 
     private Map<String, AdamWGroups.ParameterGroup> parameterGroups(EfficientNetV2 network) {

@@ -38,13 +38,13 @@ public class TrainingService {
     AuditTrail auditTrail;
 
     /** Training and validation samples and the SHA-256 of the data manifest (image hashes with labels and splits). */
-    public record Dataset(long cohortId, List<Sample> train, List<Sample> validation, String manifestSha256,
-            String splitSource) {
+    public record Dataset(long cohortId, List<Sample> train, List<Sample> validation, List<Sample> test,
+            String manifestSha256, String splitSource) {
     }
 
     /**
      * Reads the labelled members of a cohort. Stored splits are used when any member has
-     * one (train and validation; test members are held out). Otherwise patients (or images
+     * one (train, validation and test). Otherwise patients (or images
      * without a patient) go to validation with probability {@code validationFraction},
      * decided by a hash of (seed, patient), so a patient's images are never on both sides.
      */
@@ -62,6 +62,7 @@ public class TrainingService {
             boolean storedSplits = rows.stream().anyMatch(r -> r[4] != null);
             List<Sample> train = new ArrayList<>();
             List<Sample> validation = new ArrayList<>();
+            List<Sample> test = new ArrayList<>();
             StringBuilder manifest = new StringBuilder();
             for (Object[] row : rows) {
                 Sample sample = new Sample(((Number) row[0]).longValue(), ((String) row[1]).trim(),
@@ -76,12 +77,15 @@ public class TrainingService {
                     train.add(sample);
                 } else if (split.equals("validation")) {
                     validation.add(sample);
+                } else if (split.equals("test")) {
+                    test.add(sample);
                 }
                 manifest.append(sample.sha256()).append(',').append(sample.label()).append(',').append(split).append('\n');
             }
             train.sort(Comparator.comparing(Sample::sha256));
             validation.sort(Comparator.comparing(Sample::sha256));
-            return new Dataset(cohort.id, train, validation, sha256(manifest.toString()),
+            test.sort(Comparator.comparing(Sample::sha256));
+            return new Dataset(cohort.id, train, validation, test, sha256(manifest.toString()),
                     storedSplits ? "stored splits" : "patient-level hash split, validation fraction " + validationFraction);
         });
     }
