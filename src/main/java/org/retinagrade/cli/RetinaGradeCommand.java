@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             ModelCommand.class,
             EvaluateCommand.class,
+            ReportCommand.class,
             AuditCommand.class,
             PhantomCommand.class,
             AugmentCommand.class,

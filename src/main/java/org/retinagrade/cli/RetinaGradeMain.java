@@ -27,6 +27,7 @@ public class RetinaGradeMain implements QuarkusApplication {
     CommandLine.IFactory factory;
 
     public static void main(String... args) {
+        silenceNoisyImageReaders();
         if (!needsDatabase(args)) {
             System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
             System.exit(new CommandLine(new RetinaGradeCommand()).execute(args));
@@ -76,6 +77,24 @@ public class RetinaGradeMain implements QuarkusApplication {
             }
         });
         System.exit(exitCode[0]);
+    }
+
+    /**
+     * Removes PixelMed's JPEG lossless ImageIO reader, which prints a line to standard output
+     * each time ImageIO asks it whether it can decode a file (PixelMed imageio 20200328).
+     * NOTE: DICOM JPEG lossless decoding, when it is built, must register it again.
+     */
+    static void silenceNoisyImageReaders() {
+        javax.imageio.spi.IIORegistry registry = javax.imageio.spi.IIORegistry.getDefaultInstance();
+        java.util.Iterator<javax.imageio.spi.ImageReaderSpi> readers =
+                registry.getServiceProviders(javax.imageio.spi.ImageReaderSpi.class, true);
+        java.util.List<javax.imageio.spi.ImageReaderSpi> noisy = new java.util.ArrayList<>();
+        readers.forEachRemaining(spi -> {
+            if (spi.getClass().getName().equals("com.pixelmed.imageio.JPEGLosslessImageReaderSpi")) {
+                noisy.add(spi);
+            }
+        });
+        noisy.forEach(spi -> registry.deregisterServiceProvider(spi, javax.imageio.spi.ImageReaderSpi.class));
     }
 
     /**

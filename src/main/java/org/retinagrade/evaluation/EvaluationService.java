@@ -215,6 +215,25 @@ public class EvaluationService {
                     row.persist();
                 }
             }
+            Run stored = Run.findById(runId);
+            try {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> provenance = JSON.readValue(stored.provenance, LinkedHashMap.class);
+                Map<String, Object> evaluation = new LinkedHashMap<>();
+                evaluation.put("split", split);
+                evaluation.put("images", samples.size());
+                evaluation.put("tta", options.transforms().stream().map(TtaTransform::label).toList());
+                evaluation.put("combine", options.combine().name().toLowerCase(java.util.Locale.ROOT));
+                evaluation.put("bootstrap_resamples", options.resamples());
+                evaluation.put("bootstrap_seed", options.bootstrapSeed());
+                evaluation.put("operating_points", Map.of("sensitivity_target", options.operatingPoints().sensitivityTarget(),
+                        "specificity_target", options.operatingPoints().specificityTarget(),
+                        "threshold", options.operatingPoints().threshold()));
+                provenance.put("evaluation", evaluation);
+                stored.provenance = JSON.writeValueAsString(provenance);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("run " + runId + " has invalid provenance JSON: " + e.getMessage(), e);
+            }
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("split", split);
             details.put("images", samples.size());
