@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             ModelCommand.class,
             EvaluateCommand.class,
             ReportCommand.class,
+            BenchCommand.class,
             AuditCommand.class,
             PhantomCommand.class,
             AugmentCommand.class,
