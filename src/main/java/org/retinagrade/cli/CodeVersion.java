@@ -8,13 +8,13 @@ import java.util.concurrent.TimeUnit;
 import org.retinagrade.Workspace;
 
 /** Code and library versions recorded with every run. */
-final class CodeVersion {
+public final class CodeVersion {
 
     private CodeVersion() {
     }
 
     /** The git commit of the workspace (with "-dirty" when it has changes), or "unknown" outside a git checkout. */
-    static String describe() {
+    public static String describe() {
         try {
             Process process = new ProcessBuilder("git", "-C", Workspace.root().toString(), "describe", "--always", "--dirty",
                     "--abbrev=40").redirectErrorStream(true).start();
@@ -30,7 +30,7 @@ final class CodeVersion {
         return "unknown";
     }
 
-    static Map<String, String> libraries() {
+    public static Map<String, String> libraries() {
         Map<String, String> versions = new LinkedHashMap<>();
         versions.put("java", System.getProperty("java.version"));
         versions.put("djl", ai.djl.engine.Engine.class.getPackage().getImplementationVersion() == null ? "0.36.0"

@@ -11,8 +11,39 @@ import picocli.CommandLine.Parameters;
 
 /** {@code retinagrade cohort list|show}. */
 @Command(name = "cohort", description = "List and inspect cohorts.", mixinStandardHelpOptions = true,
-        subcommands = {CohortCommand.ListCohorts.class, CohortCommand.Show.class})
+        subcommands = {CohortCommand.Create.class, CohortCommand.ListCohorts.class, CohortCommand.Show.class})
 public class CohortCommand {
+
+    @Command(name = "create", description = "Create an empty cohort; `ingest folder` and `run` add images to it.",
+            mixinStandardHelpOptions = true)
+    static class Create implements Callable<Integer>, DatabaseCommand {
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "Cohort name: letters, digits, dots, underscores, hyphens.")
+        String name;
+
+        @picocli.CommandLine.Option(names = "--actor", defaultValue = "${sys:user.name}",
+                description = "Name recorded in the audit trail (default: the OS user).")
+        String actor;
+
+        @Inject
+        CohortService service;
+
+        @Override
+        public Integer call() {
+            if (service.summary(name).isPresent()) {
+                System.err.println("retinagrade cohort create: cohort '" + name + "' already exists");
+                return 2;
+            }
+            try {
+                service.findOrCreate(name, actor);
+            } catch (IllegalArgumentException e) {
+                System.err.println("retinagrade cohort create: " + e.getMessage());
+                return 2;
+            }
+            System.out.println("created cohort " + name);
+            return 0;
+        }
+    }
 
     @Command(name = "list", description = "List cohorts with their member counts.", mixinStandardHelpOptions = true)
     static class ListCohorts implements Callable<Integer>, DatabaseCommand {

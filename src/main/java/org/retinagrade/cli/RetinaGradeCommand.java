@@ -7,6 +7,9 @@ import picocli.CommandLine.Command;
         description = "Diabetic-retinopathy grading research platform: ingest fundus photographs,"
                 + " manage cohorts, audit every change.",
         subcommands = {
+            RunCommand.class,
+            RerunCommand.class,
+            RunsCommand.class,
             IngestCommand.class,
             CohortCommand.class,
             TrainCommand.class,

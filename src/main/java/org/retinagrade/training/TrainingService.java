@@ -91,9 +91,14 @@ public class TrainingService {
     }
 
     public long createRun(long cohortId, long seed, Map<String, Object> provenance, String actor) {
+        return createRun(cohortId, null, seed, provenance, actor);
+    }
+
+    public long createRun(long cohortId, Long protocolId, long seed, Map<String, Object> provenance, String actor) {
         return QuarkusTransaction.requiringNew().call(() -> {
             Run run = new Run();
             run.cohortId = cohortId;
+            run.protocolId = protocolId;
             run.seed = seed;
             run.status = "running";
             run.provenance = toJson(provenance);

@@ -1,0 +1,296 @@
+package org.retinagrade.study;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.retinagrade.Workspace;
+import org.retinagrade.cli.CodeVersion;
+import org.retinagrade.evaluation.EvaluationService;
+import org.retinagrade.evaluation.GradeMetrics;
+import org.retinagrade.evaluation.Metric;
+import org.retinagrade.evaluation.TtaPredictor;
+import org.retinagrade.evaluation.TtaTransform;
+import org.retinagrade.ingest.ImageProbe;
+import org.retinagrade.imaging.PreparedImageCache;
+import org.retinagrade.imaging.PreprocessConfig;
+import org.retinagrade.imaging.augment.AugmentationPipeline;
+import org.retinagrade.ingest.ContentStore;
+import org.retinagrade.ingest.FolderIngestService;
+import org.retinagrade.model.EfficientNetV2;
+import org.retinagrade.model.EfficientNetV2Config;
+import org.retinagrade.report.ReportService;
+import org.retinagrade.training.EpochSampler;
+import org.retinagrade.training.GraderTrainer;
+import org.retinagrade.training.TrainingConfig;
+import org.retinagrade.training.TrainingService;
+
+/**
+ * Carries a study protocol through its five stages: ingest the data folder into the
+ * cohort, assign the patient-level split, train, evaluate with TTA, and write the report.
+ * Each stage is recorded in the database; a run stopped during training resumes from its
+ * last checkpoint, and a rerun of a stored run states whether it reproduced the metrics and
+ * weights.
+ */
+@ApplicationScoped
+public class StudyRunner {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int STAGES = 5;
+
+    @Inject
+    FolderIngestService ingestService;
+
+    @Inject
+    SplitAssigner splitAssigner;
+
+    @Inject
+    TrainingService trainingService;
+
+    @Inject
+    EvaluationService evaluationService;
+
+    @Inject
+    ReportService reportService;
+
+    private int stopAfterEpoch = -1;
+
+    /** Test hook: stop training after this epoch, as a kill would, leaving the run resumable. */
+    public void stopAfterEpoch(int epoch) {
+        this.stopAfterEpoch = epoch;
+    }
+
+    /** What a finished run produced. */
+    public record Result(long runId, Path reportFolder, Map<String, Metric> metrics, String bestWeightsSha256) {
+    }
+
+    public Result run(StudyProtocol protocol, String actor, PrintStream progress) throws IOException {
+        String cohortName = protocol.textAt("/cohort/name", protocol.name());
+        stage(progress, 1, "ingest " + protocol.dataFolder() + " into cohort " + cohortName);
+        JsonNode labels = protocol.at("/cohort/source/labels");
+        ingestService.ingest(new FolderIngestService.Options(protocol.dataFolder(),
+                labels.isMissingNode() ? null : ProtocolLoader.resolve(protocol.file(), labels.asText()), cohortName,
+                protocol.name(), ImageProbe.DEFAULT_MAX_PIXELS, null, actor), progress::println);
+
+        stage(progress, 2, "assign the patient-level split");
+        double[] ratios = {protocol.doubleAt("/split/train", 0.7), protocol.doubleAt("/split/validation", 0.15),
+                protocol.doubleAt("/split/test", 0.15)};
+        Map<String, int[]> counts = splitAssigner.assign(cohortName, ratios, protocol.longAt("/split/seed", 1),
+                textSet(protocol.at("/cohort/filters/laterality")), intSet(protocol.at("/cohort/filters/grades")), actor);
+        counts.forEach((split, perGrade) -> progress.printf("  %-10s %4d images, per grade %s%n", split,
+                java.util.Arrays.stream(perGrade).sum(), java.util.Arrays.toString(perGrade)));
+
+        long protocolId = storeProtocol(protocol);
+        TrainingService.Dataset data = trainingService.dataset(cohortName, 0.2, protocol.longAt("/training/seed", 42));
+        long seed = protocol.longAt("/training/seed", 42);
+        long runId = trainingService.createRun(data.cohortId(), protocolId, seed, provenance(protocol, data), actor);
+        progress.println("  run " + runId + " created");
+        return continueRun(runId, protocol, actor, progress);
+    }
+
+    /** Continues a stopped run from its last checkpoint, with its stored protocol and data folder. */
+    public Result resume(long runId, String actor, PrintStream progress) throws IOException {
+        Map<String, Object> provenance = trainingService.resumeRun(runId, actor);
+        StudyProtocol protocol = storedProtocol(runId, provenance);
+        progress.println("resuming run " + runId + " of protocol " + protocol.name() + " (stages 1-2 are done)");
+        return continueRun(runId, protocol, actor, progress);
+    }
+
+    /** Loads the stored protocol of a run, checked again, on the data folder the run used. */
+    public StudyProtocol storedProtocol(long runId, Map<String, Object> provenance) {
+        Run run = QuarkusTransaction.requiringNew().call(() -> Run.findById(runId));
+        if (run == null || run.protocolId == null) {
+            throw new IllegalArgumentException("run " + runId + " was not started from a protocol");
+        }
+        Protocol stored = QuarkusTransaction.requiringNew().call(() -> Protocol.findById(run.protocolId));
+        Path file = Path.of((String) provenance.get("protocol_file"));
+        return ProtocolLoader.parse(stored.body, file, Path.of((String) provenance.get("data_folder")));
+    }
+
+    private Result continueRun(long runId, StudyProtocol protocol, String actor, PrintStream progress) throws IOException {
+        String cohortName = protocol.textAt("/cohort/name", protocol.name());
+        stage(progress, 3, "train EfficientNetV2-" + protocol.textAt("/model/variant", "small"));
+        TrainingConfig config = trainingConfig(protocol);
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(config.threads()));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        TrainingService.Dataset data = trainingService.dataset(cohortName, 0.2, config.seed());
+        PreparedImageCache cache = new PreparedImageCache(Workspace.root().resolve("cache").resolve("prepared"), 1L << 30);
+        GraderTrainer trainer = new GraderTrainer(config, cache, progress);
+        if (stopAfterEpoch > 0) {
+            trainer.stopAfterEpoch(stopAfterEpoch);
+        }
+        Path runFolder = Workspace.root().resolve("runs").resolve(Long.toString(runId));
+        GraderTrainer.Result trained;
+        try {
+            trained = trainer.train(data.train(), data.validation(), runFolder, epoch -> trainingService.recordEpoch(runId, epoch));
+        } catch (GraderTrainer.Interrupted e) {
+            trainingService.finishRun(runId, "interrupted", e.getMessage(), null, null, null, 0, actor);
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            trainingService.finishRun(runId, "failed", e.toString(), null, null, null, 0, actor);
+            throw e;
+        }
+        String bestSha = ContentStore.sha256(Files.readAllBytes(trained.bestWeights()));
+        trainingService.finishRun(runId, "succeeded", null, trained, trained.bestWeights(), bestSha,
+                parameterCount(config.variant()), actor);
+
+        stage(progress, 4, "evaluate with TTA");
+        List<TtaTransform> tta = new ArrayList<>();
+        JsonNode ttaNode = protocol.at("/evaluation/tta");
+        if (ttaNode.isMissingNode()) {
+            tta = List.of(TtaTransform.IDENTITY, TtaTransform.HORIZONTAL_FLIP, TtaTransform.VERTICAL_FLIP);
+        } else {
+            for (JsonNode t : ttaNode) {
+                tta.add(TtaTransform.parse(t.asText()));
+            }
+        }
+        EvaluationService.Outcome outcome = evaluationService.evaluate(runId, new EvaluationService.Options(tta,
+                protocol.textAt("/evaluation/combine", "probabilities").equals("logits")
+                        ? TtaPredictor.Combine.MEAN_LOGITS : TtaPredictor.Combine.MEAN_PROBABILITIES,
+                protocol.intAt("/evaluation/bootstrap", 2000), protocol.longAt("/evaluation/bootstrap_seed", 2026),
+                new GradeMetrics.OperatingPoints(protocol.doubleAt("/evaluation/sensitivity_target", 0.9),
+                        protocol.doubleAt("/evaluation/specificity_target", 0.9), protocol.doubleAt("/evaluation/threshold", 0.5))),
+                progress);
+        Map<String, Metric> overall = outcome.metrics().get("");
+        for (String name : List.of("accuracy", "quadratic_kappa", "referable_auc")) {
+            Metric m = overall.get(name);
+            progress.printf(Locale.ROOT, "  %-16s %s%n", name, m.defined()
+                    ? String.format(Locale.ROOT, "%.4f (95%% CI %.4f-%.4f)", m.value(), m.ciLow(), m.ciHigh())
+                    : "undefined (" + m.reason() + ")");
+        }
+
+        Path reportFolder = null;
+        if (protocol.booleanAt("/report/enabled", true)) {
+            stage(progress, 5, "write the report");
+            reportFolder = reportService.write(runId);
+            progress.println("  " + reportFolder.resolve("report.html"));
+        } else {
+            stage(progress, 5, "report disabled by the protocol");
+        }
+        return new Result(runId, reportFolder, overall, bestSha);
+    }
+
+    static TrainingConfig trainingConfig(StudyProtocol p) {
+        int resolution = p.intAt("/preprocessing/resolution", 224);
+        AugmentationPipeline augmentation;
+        JsonNode steps = p.at("/augmentation");
+        if (steps.isMissingNode()) {
+            augmentation = AugmentationPipeline.standardTraining(resolution);
+        } else {
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> spec = JSON.convertValue(steps, List.class);
+            augmentation = AugmentationPipeline.fromSpec(spec, resolution, "augmentation");
+        }
+        float[] alpha = null;
+        JsonNode alphaNode = p.at("/training/loss/alpha");
+        if (alphaNode.isArray()) {
+            alpha = new float[alphaNode.size()];
+            for (int i = 0; i < alpha.length; i++) {
+                alpha[i] = (float) alphaNode.get(i).asDouble();
+            }
+        }
+        boolean crossEntropy = p.textAt("/training/loss/type", "focal").equals("cross-entropy");
+        List<TrainingConfig.Unfreeze> unfreeze = new ArrayList<>();
+        for (JsonNode step : p.at("/training/unfreeze")) {
+            JsonNode stages = step.get("stages");
+            unfreeze.add(new TrainingConfig.Unfreeze(step.get("epoch").asInt(), stages.isTextual() ? -1 : stages.asInt()));
+        }
+        JsonNode pretrained = p.at("/model/pretrained");
+        return new TrainingConfig(p.textAt("/model/variant", "small"), 5,
+                new PreprocessConfig(resolution, p.booleanAt("/preprocessing/ben_graham", false),
+                        p.booleanAt("/preprocessing/clahe", false), 2.0, 8),
+                augmentation, p.intAt("/training/epochs", 10), p.intAt("/training/batch_size", 8),
+                p.intAt("/training/draws_per_epoch", 0),
+                p.textAt("/training/sampler", "shuffle").equals("balanced") ? EpochSampler.Kind.BALANCED : EpochSampler.Kind.SHUFFLE,
+                p.doubleAt("/training/lr_features", 3e-4), p.doubleAt("/training/lr_classifier", 1e-3),
+                p.doubleAt("/training/weight_decay", 0.05), p.doubleAt("/training/warmup_epochs", 1), 0.01,
+                p.doubleAt("/training/clip_norm", 1.0), crossEntropy ? 0f : (float) p.doubleAt("/training/loss/gamma", 2.0),
+                alpha, (float) p.doubleAt("/training/loss/label_smoothing", 0), p.booleanAt("/training/freeze_features", false),
+                unfreeze, p.intAt("/training/early_stopping", 0), p.longAt("/training/seed", 42), p.intAt("/training/threads", 2),
+                pretrained.isMissingNode() || pretrained.isNull() ? null : ProtocolLoader.resolve(p.file(), pretrained.asText()));
+    }
+
+    private Map<String, Object> provenance(StudyProtocol protocol, TrainingService.Dataset data) {
+        Map<String, Object> provenance = new LinkedHashMap<>();
+        provenance.put("command", "run");
+        provenance.put("protocol", protocol.name() + " (SHA-256 " + protocol.sha256() + ")");
+        provenance.put("protocol_file", protocol.file().toString());
+        provenance.put("data_folder", protocol.dataFolder().toString());
+        provenance.put("arguments", List.of("run", protocol.file().toString(), "--data", protocol.dataFolder().toString()));
+        provenance.put("cohort", protocol.textAt("/cohort/name", protocol.name()));
+        provenance.put("data_manifest_sha256", data.manifestSha256());
+        provenance.put("split", data.splitSource());
+        provenance.put("train_images", data.train().size());
+        provenance.put("validation_images", data.validation().size());
+        provenance.put("test_images", data.test().size());
+        provenance.put("seed", protocol.longAt("/training/seed", 42));
+        provenance.put("model", Map.of("variant", protocol.textAt("/model/variant", "small"),
+                "resolution", protocol.intAt("/preprocessing/resolution", 224), "classes", 5,
+                "ben_graham", protocol.booleanAt("/preprocessing/ben_graham", false),
+                "clahe", protocol.booleanAt("/preprocessing/clahe", false),
+                "batch_size", protocol.intAt("/training/batch_size", 8)));
+        provenance.put("validation_fraction", protocol.doubleAt("/split/validation", 0.15));
+        provenance.put("threads", Map.of("libtorch_intra_op", protocol.intAt("/training/threads", 2), "libtorch_inter_op", 1,
+                "image_preparation", 0));
+        provenance.put("code_version", CodeVersion.describe());
+        provenance.put("libraries", CodeVersion.libraries());
+        return provenance;
+    }
+
+    private static long storeProtocol(StudyProtocol protocol) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Protocol existing = Protocol.find("sha256", protocol.sha256()).firstResult();
+            if (existing != null) {
+                return existing.id;
+            }
+            Protocol stored = new Protocol();
+            stored.name = protocol.name();
+            stored.body = protocol.text();
+            stored.sha256 = protocol.sha256();
+            stored.persist();
+            return stored.id;
+        });
+    }
+
+    private static long parameterCount(String variant) {
+        try (ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager()) {
+            EfficientNetV2 network = new EfficientNetV2(EfficientNetV2Config.named(variant), 5);
+            network.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, new ai.djl.ndarray.types.Shape(1, 3, 64, 64));
+            return network.parameterCount();
+        }
+    }
+
+    private static void stage(PrintStream progress, int number, String what) {
+        progress.printf("[%d/%d] %s%n", number, STAGES, what);
+    }
+
+    private static Set<String> textSet(JsonNode node) {
+        if (!node.isArray()) {
+            return null;
+        }
+        Set<String> values = new HashSet<>();
+        node.forEach(v -> values.add(v.asText()));
+        return values;
+    }
+
+    private static Set<Integer> intSet(JsonNode node) {
+        if (!node.isArray()) {
+            return null;
+        }
+        Set<Integer> values = new HashSet<>();
+        node.forEach(v -> values.add(v.asInt()));
+        return values;
+    }
+}
