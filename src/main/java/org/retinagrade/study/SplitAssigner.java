@@ -16,9 +16,9 @@ import org.retinagrade.audit.AuditTrail;
 
 /**
  * Assigns the labelled members of a cohort to train, validation and test at patient level,
- * stratified by grade: patients are grouped by their highest grade, shuffled with the seed,
- * and each patient goes, with all of its images, to the split furthest below its target
- * share of that grade's images. Members outside the filters get no split. An assignment
+ * stratified by grade: patients are grouped by their highest grade, shuffled with the seed
+ * (then ordered by image count, largest first), and each patient goes, with all of its
+ * images, to the split furthest below its target share of that grade's images. Members outside the filters get no split. An assignment
  * already stored is kept when it is the same and rejected when it differs, so nothing
  * stored is overwritten.
  */
@@ -116,6 +116,8 @@ public class SplitAssigner {
                 patients.set(i, patients.get(j));
                 patients.set(j, swap);
             }
+            // Patients with more images go first, so that single images fine-tune the shares at the end.
+            patients.sort(Comparator.comparingInt((List<Member> p) -> p.size()).reversed());
             int total = patients.stream().mapToInt(List::size).sum();
             double[] assigned = new double[SPLITS.size()];
             for (List<Member> patient : patients) {
