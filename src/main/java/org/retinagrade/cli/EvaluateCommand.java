@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
         description = {
             "Evaluate a trained run's best weights on the cohort's test split (the validation split when there is no"
                     + " test split) with test-time augmentation; store predictions and metrics with 95 % bootstrap"
-                    + " intervals (patients resampled) overall and per laterality and camera model.",
+                    + " intervals (patients resampled) overall and per laterality, source folder and camera model.",
             "Then `retinagrade report --run RUN` writes the report."
         })
 public class EvaluateCommand implements Callable<Integer>, DatabaseCommand {

@@ -35,8 +35,8 @@ import org.retinagrade.training.TrainingService;
 /**
  * Evaluates a trained run: its best weights on the cohort's test split (the validation
  * split when there is no test split), with test-time augmentation, metrics with
- * patient-level bootstrap intervals overall and per subgroup (laterality, camera model
- * where known), predictions and metrics stored in the database.
+ * patient-level bootstrap intervals overall and per subgroup (laterality, the folder the
+ * image was ingested from, camera model where known), predictions and metrics stored in the database.
  */
 @ApplicationScoped
 public class EvaluationService {
@@ -151,17 +151,20 @@ public class EvaluationService {
         return new Outcome(runId, split, n, metrics);
     }
 
-    /** Returns {patient key, laterality, camera model} per image id. */
+    /** Returns {patient key, laterality, camera model, source folder} per image id. */
     private Map<Long, String[]> imageAttributes(List<Sample> samples) {
         return QuarkusTransaction.requiringNew().call(() -> {
             Map<Long, String[]> attributes = new HashMap<>();
             @SuppressWarnings("unchecked")
             List<Object[]> rows = entityManager.createNativeQuery("SELECT i.id, COALESCE(CAST(i.patient_id AS text),"
-                    + " 'image:' || i.id), COALESCE(CAST(i.laterality AS text), 'unknown'), s.model_name FROM image i"
-                    + " LEFT JOIN series s ON s.id = i.series_id WHERE i.id = ANY(?1)")
+                    + " 'image:' || i.id), COALESCE(CAST(i.laterality AS text), 'unknown'), s.model_name,"
+                    + " (SELECT j.source FROM ingest_job_item it JOIN ingest_job j ON j.id = it.job_id"
+                    + "  WHERE it.image_id = i.id AND it.status = 'stored' ORDER BY it.id LIMIT 1)"
+                    + " FROM image i LEFT JOIN series s ON s.id = i.series_id WHERE i.id = ANY(?1)")
                     .setParameter(1, samples.stream().map(Sample::imageId).toArray(Long[]::new)).getResultList();
             for (Object[] row : rows) {
-                attributes.put(((Number) row[0]).longValue(), new String[] {(String) row[1], (String) row[2], (String) row[3]});
+                attributes.put(((Number) row[0]).longValue(),
+                        new String[] {(String) row[1], (String) row[2], (String) row[3], (String) row[4]});
             }
             return attributes;
         });
@@ -174,6 +177,9 @@ public class EvaluationService {
             groups.computeIfAbsent("laterality=" + a[1], k -> new ArrayList<>()).add(i);
             if (a[2] != null) {
                 groups.computeIfAbsent("camera=" + a[2], k -> new ArrayList<>()).add(i);
+            }
+            if (a[3] != null) {
+                groups.computeIfAbsent("source=" + Path.of(a[3]).getFileName(), k -> new ArrayList<>()).add(i);
             }
         }
         return groups;

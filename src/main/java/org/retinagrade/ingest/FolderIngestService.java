@@ -176,6 +176,7 @@ public class FolderIngestService {
             return quarantineEntry(entry, jobId, e.getMessage(), content, quarantine, actor);
         }
 
+        String[] qualityFlags = qualityFlags(content);
         Path storedPath = objects.put(sha256, content);
         Optional<FolderLayout.NameParts> nameParts = FolderLayout.parseEyePacsName(file.getFileName().toString());
         return QuarkusTransaction.requiringNew().call(() -> {
@@ -188,6 +189,7 @@ public class FolderIngestService {
             image.originalName = file.getFileName().toString();
             image.width = decoded.width();
             image.height = decoded.height();
+            image.qualityFlags = qualityFlags;
             nameParts.ifPresent(parts -> {
                 image.laterality = parts.laterality();
                 image.patientId = Patient.findOrCreate(pseudonymizer.pseudonym(namespace, parts.patientKey())).id;
@@ -209,6 +211,26 @@ public class FolderIngestService {
             auditTrail.append(actor, "image.stored", "image", image.id, details);
             return Outcome.STORED;
         });
+    }
+
+    /**
+     * Returns "ungradable: reason" when no usable fundus field is found (see
+     * {@link org.retinagrade.imaging.FundusRegion}), otherwise no flags. The image is stored
+     * either way; protocols can leave flagged images out.
+     */
+    static String[] qualityFlags(byte[] content) {
+        org.opencv.core.Mat rgb;
+        try {
+            rgb = org.retinagrade.imaging.Preprocessor.decode(content);
+        } catch (IllegalArgumentException e) {
+            return new String[] {"undecodable-by-opencv"};
+        }
+        try {
+            org.retinagrade.imaging.FundusRegion region = org.retinagrade.imaging.FundusRegion.detect(rgb);
+            return region.gradable() ? new String[0] : new String[] {"ungradable: " + region.reason()};
+        } finally {
+            rgb.release();
+        }
     }
 
     private Outcome recordDuplicate(FolderLayout.Entry entry, long jobId, Cohort cohort, String actor, Image existing,

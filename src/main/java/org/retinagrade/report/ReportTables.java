@@ -127,7 +127,7 @@ final class ReportTables {
         rows.add(new String[] {"Training procedure and hyperparameters", "CLAIM 25", "yes (arguments, training curves)"});
         rows.add(new String[] {"Performance metrics with 95 % confidence intervals", "CLAIM 28-29, TRIPOD+AI 23", "yes (patient-level bootstrap)"});
         rows.add(new String[] {"Calibration", "TRIPOD+AI 23", "yes (ECE, reliability diagram)"});
-        rows.add(new String[] {"Subgroup performance", "CLAIM 36, TRIPOD+AI 23", "yes (laterality, camera where known)"});
+        rows.add(new String[] {"Subgroup performance", "CLAIM 36, TRIPOD+AI 23", "yes (laterality, source folder, camera where known)"});
         rows.add(new String[] {"Failure analysis", "CLAIM 37", "yes (worst misclassifications)"});
         rows.add(new String[] {"Missing and ungradable data", "CLAIM 10, TRIPOD+AI 9", "partly: ungradable images are left out and counted in the log"});
         rows.add(new String[] {"Sample size justification", "TRIPOD+AI 10", "no"});

@@ -18,9 +18,10 @@ import org.retinagrade.audit.AuditTrail;
  * Assigns the labelled members of a cohort to train, validation and test at patient level,
  * stratified by grade: patients are grouped by their highest grade, shuffled with the seed
  * (then ordered by image count, largest first), and each patient goes, with all of its
- * images, to the split furthest below its target share of that grade's images. Members outside the filters get no split. An assignment
- * already stored is kept when it is the same and rejected when it differs, so nothing
- * stored is overwritten.
+ * images, to the split furthest below its target share of that grade's images. Members
+ * outside the filters (laterality, grade, and optionally the ungradable flag set at
+ * ingest) get no split. An assignment already stored is kept when it is the same and
+ * rejected when it differs, so nothing stored is overwritten.
  */
 @ApplicationScoped
 public class SplitAssigner {
@@ -37,9 +38,12 @@ public class SplitAssigner {
     record Member(long imageId, String patient, int grade, String laterality) {
     }
 
+    /** Which members take part: lateralities and grades (null for all), and whether flagged images are left out. */
+    public record Filters(Set<String> lateralities, Set<Integer> grades, boolean gradableOnly) {
+    }
+
     /** Returns image counts per split and grade, after storing the assignment. */
-    public Map<String, int[]> assign(String cohortName, double[] ratios, long seed, Set<String> lateralities,
-            Set<Integer> grades, String actor) {
+    public Map<String, int[]> assign(String cohortName, double[] ratios, long seed, Filters filters, String actor) {
         return QuarkusTransaction.requiringNew().call(() -> {
             Cohort cohort = Cohort.findByName(cohortName);
             if (cohort == null) {
@@ -47,7 +51,8 @@ public class SplitAssigner {
             }
             @SuppressWarnings("unchecked")
             List<Object[]> rows = entityManager.createNativeQuery("SELECT i.id, COALESCE(CAST(i.patient_id AS text),"
-                    + " 'image:' || i.id), m.label, COALESCE(CAST(i.laterality AS text), 'unknown'), m.split FROM cohort_member m"
+                    + " 'image:' || i.id), m.label, COALESCE(CAST(i.laterality AS text), 'unknown'), m.split,"
+                    + " EXISTS (SELECT 1 FROM unnest(i.quality_flags) f WHERE f LIKE 'ungradable%') FROM cohort_member m"
                     + " JOIN image i ON i.id = m.image_id WHERE m.cohort_id = ?1 AND m.label IS NOT NULL ORDER BY i.id")
                     .setParameter(1, cohort.id).getResultList();
             List<Member> members = new ArrayList<>();
@@ -55,8 +60,10 @@ public class SplitAssigner {
             for (Object[] row : rows) {
                 Member member = new Member(((Number) row[0]).longValue(), (String) row[1], ((Number) row[2]).intValue(), (String) row[3]);
                 stored.put(member.imageId(), (String) row[4]);
-                if ((lateralities == null || lateralities.contains(member.laterality()))
-                        && (grades == null || grades.contains(member.grade()))) {
+                boolean flagged = Boolean.TRUE.equals(row[5]);
+                if ((filters.lateralities() == null || filters.lateralities().contains(member.laterality()))
+                        && (filters.grades() == null || filters.grades().contains(member.grade()))
+                        && !(filters.gradableOnly() && flagged)) {
                     members.add(member);
                 }
             }

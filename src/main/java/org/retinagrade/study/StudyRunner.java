@@ -88,7 +88,9 @@ public class StudyRunner {
         double[] ratios = {protocol.doubleAt("/split/train", 0.7), protocol.doubleAt("/split/validation", 0.15),
                 protocol.doubleAt("/split/test", 0.15)};
         Map<String, int[]> counts = splitAssigner.assign(cohortName, ratios, protocol.longAt("/split/seed", 1),
-                textSet(protocol.at("/cohort/filters/laterality")), intSet(protocol.at("/cohort/filters/grades")), actor);
+                new SplitAssigner.Filters(textSet(protocol.at("/cohort/filters/laterality")),
+                        intSet(protocol.at("/cohort/filters/grades")),
+                        protocol.textAt("/cohort/filters/quality", "any").equals("gradable")), actor);
         counts.forEach((split, perGrade) -> progress.printf("  %-10s %4d images, per grade %s%n", split,
                 java.util.Arrays.stream(perGrade).sum(), java.util.Arrays.toString(perGrade)));
 

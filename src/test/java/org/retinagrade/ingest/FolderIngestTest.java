@@ -223,6 +223,21 @@ class FolderIngestTest {
     }
 
     @Test
+    void blackImageIsStoredWithUngradableFlag() throws Exception {
+        Path folder = freshFolder("black");
+        Files.createDirectories(folder.resolve("2"));
+        java.awt.image.BufferedImage black = new java.awt.image.BufferedImage(200, 150, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        javax.imageio.ImageIO.write(black, "png", folder.resolve("2/7_left.png").toFile());
+        CliRunner.Result result = CliRunner.run(factory, "ingest", "folder", folder.toString(), "--cohort", "black",
+                "--study", "ingest-test");
+        assertTrue(result.out().contains("stored 1"), result.out());
+        Image image = QuarkusTransaction.requiringNew().call(() ->
+                Image.<Image>find("source like ?1", "%black/2/7_left.png").firstResult());
+        assertEquals(1, image.qualityFlags.length);
+        assertTrue(image.qualityFlags[0].startsWith("ungradable: no fundus field found"), image.qualityFlags[0]);
+    }
+
+    @Test
     void invalidCohortNameIsRejected() throws Exception {
         Path folder = freshFolder("bad-name");
         new FundusPhantom(96).writeStudy(folder, 1, 17);

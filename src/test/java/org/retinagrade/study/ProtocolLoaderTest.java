@@ -48,6 +48,15 @@ class ProtocolLoaderTest {
     }
 
     @Test
+    void filtersAreAccepted() {
+        String text = VALID.replace("    path: data", "    path: data\n  filters: {laterality: [L], grades: [0, 2, 4], quality: gradable}");
+        StudyProtocol protocol = ProtocolLoader.parse(text, ROOT.resolve("p.yaml"), null);
+        assertEquals("gradable", protocol.textAt("/cohort/filters/quality", "any"));
+        ProtocolException error = invalid(text.replace("quality: gradable", "quality: best"));
+        assertTrue(error.problems().get(0).startsWith("cohort.filters.quality (line 7)"), error.problems().get(0));
+    }
+
+    @Test
     void unknownKeyIsReportedWithLine() {
         ProtocolException error = invalid(VALID.replace("  epochs: 2", "  epochs: 2\n  epoch_count: 3"));
         assertEquals(1, error.problems().size(), error.getMessage());
