@@ -57,7 +57,7 @@ public class EvaluationService {
             GradeMetrics.OperatingPoints operatingPoints) {
     }
 
-    /** What was evaluated and the metrics per subgroup ("" is the whole set). */
+    /** Evaluated run, split and image count, and the metrics per subgroup ("" is the whole set). */
     public record Outcome(long runId, String split, int images, Map<String, Map<String, Metric>> metrics) {
     }
 

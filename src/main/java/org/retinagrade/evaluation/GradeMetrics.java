@@ -216,7 +216,12 @@ public final class GradeMetrics {
         for (int i = 0; i < input.size(); i++) {
             boolean positive = input.truth()[i] >= 2;
             boolean called = input.referableScore(i) >= threshold;
-            int cell = positive ? (called ? 0 : 3) : (called ? 2 : 1);
+            int cell;
+            if (positive) {
+                cell = called ? 0 : 3;
+            } else {
+                cell = called ? 2 : 1;
+            }
             counts[cell] += weight(weights, i);
         }
         return counts;

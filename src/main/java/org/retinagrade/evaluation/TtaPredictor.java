@@ -21,7 +21,7 @@ import org.retinagrade.imaging.ImageTensor;
  */
 public final class TtaPredictor {
 
-    /** How the transforms' outputs are combined. */
+    /** Rule that combines the transforms' outputs. */
     public enum Combine { MEAN_PROBABILITIES, MEAN_LOGITS }
 
     /** Combined probabilities per image, and per transform (transform, image, grade). */

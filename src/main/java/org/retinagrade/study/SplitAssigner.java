@@ -38,7 +38,7 @@ public class SplitAssigner {
     record Member(long imageId, String patient, int grade, String laterality) {
     }
 
-    /** Which members take part: lateralities and grades (null for all), and whether flagged images are left out. */
+    /** Member filters: lateralities and grades (null for all), and whether images flagged ungradable are left out. */
     public record Filters(Set<String> lateralities, Set<Integer> grades, boolean gradableOnly) {
     }
 
@@ -72,11 +72,11 @@ public class SplitAssigner {
             boolean anyStored = stored.values().stream().anyMatch(s -> s != null);
             if (anyStored) {
                 for (Map.Entry<Long, String> entry : stored.entrySet()) {
-                    String wanted = assignment.get(entry.getKey());
-                    if (!java.util.Objects.equals(wanted, entry.getValue())) {
+                    String computed = assignment.get(entry.getKey());
+                    if (!java.util.Objects.equals(computed, entry.getValue())) {
                         throw new IllegalArgumentException("cohort '" + cohortName + "' already has a split assignment that"
                                 + " differs from this protocol's (image " + entry.getKey() + ": stored " + entry.getValue()
-                                + ", now " + wanted + "); use another cohort name, or the split settings it was made with");
+                                + ", now " + computed + "); use another cohort name, or the split settings it was made with");
                     }
                 }
             } else {
@@ -101,7 +101,7 @@ public class SplitAssigner {
         });
     }
 
-    /** The assignment alone, without the database: image id to split. */
+    /** Computes the assignment without the database: image id to split. */
     static Map<Long, String> compute(List<Member> members, double[] ratios, long seed) {
         Map<String, List<Member>> byPatient = new TreeMap<>();
         for (Member member : members) {

@@ -40,9 +40,8 @@ import org.retinagrade.training.TrainingService;
 /**
  * Carries a study protocol through its five stages: ingest the data folder into the
  * cohort, assign the patient-level split, train, evaluate with TTA, and write the report.
- * Each stage is recorded in the database; a run stopped during training resumes from its
- * last checkpoint, and a rerun of a stored run states whether it reproduced the metrics and
- * weights.
+ * Each stage is recorded in the database. A run stopped during training resumes from its
+ * last checkpoint.
  */
 @ApplicationScoped
 public class StudyRunner {
@@ -72,7 +71,7 @@ public class StudyRunner {
         this.stopAfterEpoch = epoch;
     }
 
-    /** What a finished run produced. */
+    /** Outcome of a finished run: its id, report folder, overall metrics and best weights' SHA-256. */
     public record Result(long runId, Path reportFolder, Map<String, Metric> metrics, String bestWeightsSha256) {
     }
 

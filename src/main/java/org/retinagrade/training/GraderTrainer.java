@@ -80,7 +80,7 @@ public class GraderTrainer {
         void epochFinished(EpochResult result);
     }
 
-    /** What a finished run produced. */
+    /** Outcome of a finished training run: history, best epoch and kappa, weights hash and file. */
     public record Result(List<EpochResult> history, int bestEpoch, double bestKappa, String weightsSha256,
             Path bestWeights, boolean stoppedEarly) {
     }
@@ -137,8 +137,8 @@ public class GraderTrainer {
 
             Map<String, AdamWGroups.ParameterGroup> groups = parameterGroups(network);
             AdamWGroups optimizer = new AdamWGroups(groups, schedule::factor, (float) config.weightDecay(), 0.9f, 0.999f, 1e-8f);
-            // Weights are loaded before the trainer exists: its parameter store keeps the arrays it
-            // first sees, and loading a checkpoint replaces them.
+            // Weights are loaded before the trainer exists, because its parameter store caches the
+            // arrays it first reads and loading a checkpoint replaces them.
             Shape inputShape = new Shape(config.batchSize(), 3, resolution, resolution);
             network.initialize(model.getNDManager(), ai.djl.ndarray.types.DataType.FLOAT32, inputShape);
             RunState state = RunState.fresh();
