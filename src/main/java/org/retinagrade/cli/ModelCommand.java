@@ -57,11 +57,7 @@ public class ModelCommand {
                 System.out.printf("  %5d  %-11s  %6d  %6d  %6d  %3d  %4d  %6d%n", index++, s.fused() ? "Fused-MBConv" : "MBConv",
                         s.expandRatio(), s.kernel(), s.stride(), s.inputChannels(), s.outputChannels(), s.numLayers());
             }
-            try (NDManager manager = NDManager.newBaseManager()) {
-                EfficientNetV2 network = new EfficientNetV2(config, classes);
-                network.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(1, 3, 64, 64));
-                System.out.printf("parameters: %,d with %d classes%n", network.parameterCount(), classes);
-            }
+            System.out.printf("parameters: %,d with %d classes%n", EfficientNetV2.countParameters(config, classes), classes);
             return 0;
         }
     }
@@ -88,8 +84,7 @@ public class ModelCommand {
 
         @Override
         public Integer call() throws IOException {
-            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+            org.retinagrade.training.EngineThreads.set(threads);
             Engine.getInstance().setRandomSeed(1);
             EfficientNetV2 network = new EfficientNetV2(EfficientNetV2Config.named(variant), 5);
             Shape shape = new Shape(batchSize, 3, resolution, resolution);

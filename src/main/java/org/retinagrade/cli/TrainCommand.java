@@ -17,6 +17,7 @@ import org.retinagrade.imaging.PreprocessConfig;
 import org.retinagrade.imaging.augment.AugmentationPipeline;
 import org.retinagrade.ingest.ContentStore;
 import org.retinagrade.model.EfficientNetV2Config;
+import org.retinagrade.training.EngineThreads;
 import org.retinagrade.training.EpochSampler;
 import org.retinagrade.training.GraderTrainer;
 import org.retinagrade.training.TrainingConfig;
@@ -142,9 +143,7 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
                 throw new IllegalArgumentException("missing --cohort (or --resume RUN_ID)");
             }
             TrainingConfig config = config();
-            // libtorch reads its thread counts when the engine loads, which happens below.
-            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+            EngineThreads.set(threads);
 
             TrainingService.Dataset data = service.dataset(cohort, validationFraction, seed);
             System.err.printf("cohort %s: %d training and %d validation images (%s)%n", cohort, data.train().size(),
@@ -161,7 +160,7 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
             GraderTrainer.Result result = trainer.train(data.train(), data.validation(), runFolder,
                     epoch -> service.recordEpoch(id, epoch));
             String bestSha = ContentStore.sha256(Files.readAllBytes(result.bestWeights()));
-            long parameters = parameterCount();
+            long parameters = org.retinagrade.model.EfficientNetV2.countParameters(EfficientNetV2Config.named(variant), 5);
             service.finishRun(runId, "succeeded", null, result, result.bestWeights(), bestSha, parameters, actor);
             System.out.printf(Locale.ROOT, "run %d succeeded: best epoch %d, validation quadratic kappa %.4f,"
                     + " final weights SHA-256 %s%n", runId, result.bestEpoch(), result.bestKappa(), result.weightsSha256());
@@ -180,14 +179,6 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
                         + runId);
             }
             return 1;
-        }
-    }
-
-    private long parameterCount() {
-        try (ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager()) {
-            var network = new org.retinagrade.model.EfficientNetV2(EfficientNetV2Config.named(variant), 5);
-            network.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, new ai.djl.ndarray.types.Shape(1, 3, 64, 64));
-            return network.parameterCount();
         }
     }
 

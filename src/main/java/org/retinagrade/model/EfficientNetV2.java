@@ -154,6 +154,15 @@ public class EfficientNetV2 extends AbstractBlock {
         return count;
     }
 
+    /** Counts the trainable parameters of a variant with the given class count, without running it. */
+    public static long countParameters(EfficientNetV2Config config, int classes) {
+        try (ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager()) {
+            EfficientNetV2 network = new EfficientNetV2(config, classes);
+            network.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
+            return network.parameterCount();
+        }
+    }
+
     /** A stage: its blocks applied in order. */
     static final class Stage extends AbstractBlock {
 

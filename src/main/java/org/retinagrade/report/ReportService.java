@@ -8,16 +8,15 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.retinagrade.AtomicFiles;
 import org.retinagrade.Workspace;
 import org.retinagrade.audit.AuditTrail;
 import org.retinagrade.evaluation.GradeMetrics;
@@ -60,10 +59,10 @@ public class ReportService {
 
         Path folder = Workspace.reports().resolve(Long.toString(runId));
         Files.createDirectories(folder);
-        writeAtomically(folder.resolve("metrics.json"), metricsJson(data).getBytes(StandardCharsets.UTF_8));
-        writeAtomically(folder.resolve("predictions.csv"), predictionsCsv(data).getBytes(StandardCharsets.UTF_8));
-        writeAtomically(folder.resolve("report.html"), HtmlReport.render(data, rendered).getBytes(StandardCharsets.UTF_8));
-        writeAtomically(folder.resolve("report.pdf"), PdfReport.render(data, rendered));
+        AtomicFiles.write(folder.resolve("metrics.json"), metricsJson(data).getBytes(StandardCharsets.UTF_8), true);
+        AtomicFiles.write(folder.resolve("predictions.csv"), predictionsCsv(data).getBytes(StandardCharsets.UTF_8), true);
+        AtomicFiles.write(folder.resolve("report.html"), HtmlReport.render(data, rendered).getBytes(StandardCharsets.UTF_8), true);
+        AtomicFiles.write(folder.resolve("report.pdf"), PdfReport.render(data, rendered), true);
         QuarkusTransaction.requiringNew().run(() -> auditTrail.append("retinagrade", "report.written", "run", runId,
                 Map.of("folder", Workspace.root().relativize(folder).toString())));
         return folder;
@@ -246,19 +245,4 @@ public class ReportService {
         return value.contains(",") || value.contains("\"") ? "\"" + value.replace("\"", "\"\"") + "\"" : value;
     }
 
-    static void writeAtomically(Path file, byte[] content) throws IOException {
-        Path temporary = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
-        try {
-            Files.write(temporary, content);
-            // Reports are meant to be read by others; temporary files start as owner-only.
-            Files.setPosixFilePermissions(temporary, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            try {
-                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
-    }
 }

@@ -32,6 +32,7 @@ import org.retinagrade.ingest.FolderIngestService;
 import org.retinagrade.model.EfficientNetV2;
 import org.retinagrade.model.EfficientNetV2Config;
 import org.retinagrade.report.ReportService;
+import org.retinagrade.training.EngineThreads;
 import org.retinagrade.training.EpochSampler;
 import org.retinagrade.training.GraderTrainer;
 import org.retinagrade.training.TrainingConfig;
@@ -124,8 +125,7 @@ public class StudyRunner {
         String cohortName = protocol.textAt("/cohort/name", protocol.name());
         stage(progress, 3, "train EfficientNetV2-" + protocol.textAt("/model/variant", "small"));
         TrainingConfig config = trainingConfig(protocol);
-        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(config.threads()));
-        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        EngineThreads.set(config.threads());
         TrainingService.Dataset data = trainingService.dataset(cohortName, 0.2, config.seed());
         PreparedImageCache cache = new PreparedImageCache(Workspace.root().resolve("cache").resolve("prepared"), 1L << 30);
         GraderTrainer trainer = new GraderTrainer(config, cache, progress);
@@ -145,7 +145,7 @@ public class StudyRunner {
         }
         String bestSha = ContentStore.sha256(Files.readAllBytes(trained.bestWeights()));
         trainingService.finishRun(runId, "succeeded", null, trained, trained.bestWeights(), bestSha,
-                parameterCount(config.variant()), actor);
+                EfficientNetV2.countParameters(EfficientNetV2Config.named(config.variant()), 5), actor);
 
         stage(progress, 4, "evaluate with TTA");
         List<TtaTransform> tta = new ArrayList<>();
@@ -263,14 +263,6 @@ public class StudyRunner {
             stored.persist();
             return stored.id;
         });
-    }
-
-    private static long parameterCount(String variant) {
-        try (ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager()) {
-            EfficientNetV2 network = new EfficientNetV2(EfficientNetV2Config.named(variant), 5);
-            network.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, new ai.djl.ndarray.types.Shape(1, 3, 64, 64));
-            return network.parameterCount();
-        }
     }
 
     private static void stage(PrintStream progress, int number, String what) {

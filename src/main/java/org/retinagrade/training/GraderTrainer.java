@@ -20,13 +20,10 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.FloatBuffer;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -40,6 +37,7 @@ import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 import org.jboss.logging.Logger;
 import org.opencv.core.Mat;
+import org.retinagrade.AtomicFiles;
 import org.retinagrade.evaluation.Kappa;
 import org.retinagrade.evaluation.TtaPredictor;
 import org.retinagrade.evaluation.TtaTransform;
@@ -180,7 +178,7 @@ public class GraderTrainer {
                         state.bestEpoch = epoch;
                         state.bestKappa = result.validationKappa();
                         state.epochsWithoutImprovement = 0;
-                        writeAtomically(bestWeights, parameterBytes(network));
+                        AtomicFiles.write(bestWeights, parameterBytes(network), false);
                     } else {
                         state.epochsWithoutImprovement++;
                     }
@@ -432,7 +430,7 @@ public class GraderTrainer {
             }
             zip.closeEntry();
         }
-        writeAtomically(file, bytes.toByteArray());
+        AtomicFiles.write(file, bytes.toByteArray(), false);
     }
 
     private static Map<String, byte[]> readCheckpoint(Path file) throws IOException {
@@ -478,19 +476,4 @@ public class GraderTrainer {
         return state;
     }
 
-    static void writeAtomically(Path file, byte[] content) throws IOException {
-        Path temporary = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(temporary)) {
-                out.write(content);
-            }
-            try {
-                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
-    }
 }
