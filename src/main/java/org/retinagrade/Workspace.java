@@ -4,7 +4,8 @@ import java.nio.file.Path;
 
 /**
  * The folder under which RetinaGrade keeps its state: the study stores under
- * {@code studies/}, reports under {@code reports/}, the embedded database under
+ * {@code studies/}, reports under {@code reports/}, run checkpoints and weights under
+ * {@code runs/}, prepared images under {@code cache/}, the embedded database under
  * {@code db/} and the site key under {@code keys/}. Set by the
  * {@code retinagrade.workspace} system property or the {@code RETINAGRADE_WORKSPACE}
  * environment variable; the current directory otherwise.

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code retinagrade cohort list|show}. */
-@Command(name = "cohort", description = "List and inspect cohorts.", mixinStandardHelpOptions = true,
+@Command(name = "cohort", description = "Create, list and inspect cohorts.", mixinStandardHelpOptions = true,
         subcommands = {CohortCommand.Create.class, CohortCommand.ListCohorts.class, CohortCommand.Show.class})
 public class CohortCommand {
 
@@ -97,6 +97,9 @@ public class CohortCommand {
     }
 
     private static String formatCounts(Map<String, Long> counts) {
+        if (counts.isEmpty()) {
+            return "none";
+        }
         StringBuilder text = new StringBuilder();
         counts.forEach((key, count) -> text.append(text.isEmpty() ? "" : ", ").append(key).append(" ").append(count));
         return text.toString();

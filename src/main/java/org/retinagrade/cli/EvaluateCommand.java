@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {
             "Evaluate a trained run's best weights on the cohort's test split (the validation split when there is no"
-                    + " test split) with test-time augmentation; store predictions and metrics with 95 % bootstrap"
+                    + " test split) with test-time augmentation; store predictions and metrics with 95 %% bootstrap"
                     + " intervals (patients resampled) overall and per laterality, source folder and camera model.",
             "Then `retinagrade report --run RUN` writes the report."
         })
@@ -89,7 +89,8 @@ public class EvaluateCommand implements Callable<Integer>, DatabaseCommand {
         }
     }
 
-    static String format(Metric metric) {
+    /** Formats a metric as "name value (95 % CI low-high)", or "name undefined (reason)". */
+    public static String format(Metric metric) {
         if (metric == null) {
             return "-";
         }
@@ -99,7 +100,7 @@ public class EvaluateCommand implements Callable<Integer>, DatabaseCommand {
         if (Double.isNaN(metric.ciLow())) {
             return String.format(Locale.ROOT, "%-32s %.4f", metric.name(), metric.value());
         }
-        return String.format(Locale.ROOT, "%-32s %.4f  (95%% CI %.4f-%.4f)", metric.name(), metric.value(), metric.ciLow(),
+        return String.format(Locale.ROOT, "%-32s %.4f (95%% CI %.4f-%.4f)", metric.name(), metric.value(), metric.ciLow(),
                 metric.ciHigh());
     }
 }

@@ -4,8 +4,8 @@ import picocli.CommandLine.Command;
 
 /** The {@code retinagrade} command and its subcommands. */
 @Command(name = "retinagrade", mixinStandardHelpOptions = true, version = "RetinaGrade 0.1.0",
-        description = "Diabetic-retinopathy grading research platform: ingest fundus photographs,"
-                + " manage cohorts, audit every change.",
+        description = "Diabetic-retinopathy grading research platform: ingest fundus photographs, run study"
+                + " protocols (split, train, evaluate, report), manage cohorts, audit every change.",
         subcommands = {
             RunCommand.class,
             RerunCommand.class,

@@ -33,6 +33,12 @@ public class RetinaGradeMain implements QuarkusApplication {
             System.exit(new CommandLine(new RetinaGradeCommand()).execute(args));
             return;
         }
+        String protocolProblem = checkProtocolBeforeStart(args);
+        if (protocolProblem != null) {
+            System.err.println("retinagrade run: " + protocolProblem);
+            System.exit(2);
+            return;
+        }
         boolean serve = args[0].equals("serve");
         if (serve) {
             String problem = checkHttpPort(System.getenv("QUARKUS_HTTP_PORT"));
@@ -119,6 +125,31 @@ public class RetinaGradeMain implements QuarkusApplication {
             leaf = leaf.subcommand();
         }
         return leaf.commandSpec().userObject() instanceof DatabaseCommand;
+    }
+
+    /**
+     * Validates the protocol of {@code run PROTOCOL} before the database starts, so that a bad
+     * protocol leaves nothing behind; returns the problem, or null when there is none.
+     */
+    static String checkProtocolBeforeStart(String[] args) {
+        CommandLine.ParseResult result = new CommandLine(new RetinaGradeCommand()).parseArgs(args);
+        if (!result.hasSubcommand() || !(result.subcommand().commandSpec().userObject() instanceof RunCommand run)) {
+            return null;
+        }
+        if (run.resume != null) {
+            return run.protocolFile != null ? "give either PROTOCOL or --resume RUN_ID, not both" : null;
+        }
+        if (run.protocolFile == null) {
+            return "missing PROTOCOL (or --resume RUN_ID); see `retinagrade run --help`";
+        }
+        try {
+            org.retinagrade.study.ProtocolLoader.load(run.protocolFile, run.data);
+            return null;
+        } catch (org.retinagrade.study.ProtocolException e) {
+            return e.getMessage();
+        } catch (java.io.IOException e) {
+            return "cannot read protocol " + run.protocolFile + ": " + e.getMessage();
+        }
     }
 
     /** Returns a message when QUARKUS_HTTP_PORT is set but not a port number, otherwise null. */

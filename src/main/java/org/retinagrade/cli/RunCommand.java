@@ -56,8 +56,8 @@ public class RunCommand implements Callable<Integer>, DatabaseCommand {
                 result = runner.run(protocol, actor, System.err);
             }
             System.out.printf(Locale.ROOT, "run %d succeeded: quadratic kappa %s, referable AUC %s; report %s%n", result.runId(),
-                    EvaluateCommand.format(result.metrics().get("quadratic_kappa")).replaceFirst("^quadratic_kappa\\s+", ""),
-                    EvaluateCommand.format(result.metrics().get("referable_auc")).replaceFirst("^referable_auc\\s+", ""),
+                    EvaluateCommand.format(result.metrics().get("quadratic_kappa")).replaceFirst("^quadratic_kappa\\s+", "").trim(),
+                    EvaluateCommand.format(result.metrics().get("referable_auc")).replaceFirst("^referable_auc\\s+", "").trim(),
                     result.reportFolder() == null ? "disabled" : result.reportFolder().resolve("report.html"));
             return 0;
         } catch (ProtocolException e) {

@@ -245,7 +245,7 @@ public class EvaluationService {
             details.put("images", samples.size());
             details.put("tta", options.transforms().stream().map(TtaTransform::label).toList().toString());
             details.put("resamples", options.resamples());
-            auditTrail.append("retinagrade", "run.evaluated", "run", runId, details);
+            auditTrail.append(System.getProperty("user.name"), "run.evaluated", "run", runId, details);
         });
     }
 

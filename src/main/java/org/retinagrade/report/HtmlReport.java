@@ -24,7 +24,7 @@ final class HtmlReport {
                 .append(".note{color:#555;font-size:13px}\n</style>\n</head>\n<body>\n");
         html.append("<h1>RetinaGrade report: run ").append(data.runId()).append("</h1>\n");
         html.append("<p>Training status: ").append(escape(data.status())).append(". Evaluation: ")
-                .append(escape(String.valueOf(evaluation))).append(". ").append(data.predictions().size())
+                .append(escape(ReportTables.readable(evaluation))).append(". ").append(data.predictions().size())
                 .append(" images. Grades follow the international clinical DR scale; referable DR is grade 2 or above,"
                         + " scored by the summed probability of grades 2-4.</p>\n");
 
@@ -65,6 +65,10 @@ final class HtmlReport {
         html.append("</div>\n");
         section(html, "Provenance");
         table(html, ReportTables.provenance(data.provenance(), data.seed()));
+        if (data.protocolText() != null) {
+            section(html, "Protocol");
+            html.append("<pre>").append(escape(data.protocolText())).append("</pre>\n");
+        }
         section(html, "Reporting checklist (CLAIM 2024, TRIPOD+AI)");
         table(html, ReportTables.checklist());
         html.append("<p class=\"note\">Written by RetinaGrade. Files beside this one: report.pdf, metrics.json,"

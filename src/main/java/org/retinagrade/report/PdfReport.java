@@ -37,9 +37,10 @@ final class PdfReport {
             document.addTitle("RetinaGrade report: run " + data.runId());
             document.open();
             document.add(new Paragraph("RetinaGrade report: run " + data.runId(), TITLE));
-            document.add(new Paragraph("Training status: " + data.status() + ". Evaluation: " + data.provenance().get("evaluation")
-                    + ". " + data.predictions().size() + " images. Referable DR is grade 2 or above, scored by the summed"
-                    + " probability of grades 2-4.", BODY));
+            document.add(new Paragraph("Training status: " + data.status() + ". Evaluation: "
+                    + ReportTables.readable(data.provenance().get("evaluation")) + ". " + data.predictions().size()
+                    + " images. Grades follow the international clinical DR scale; referable DR is grade 2 or above, scored by"
+                    + " the summed probability of grades 2-4.", BODY));
 
             heading(document, "Headline metrics");
             table(document, ReportTables.headline(data.overall()), new float[] {3, 2, 3, 6});
@@ -90,6 +91,10 @@ final class PdfReport {
             document.newPage();
             heading(document, "Provenance");
             table(document, ReportTables.provenance(data.provenance(), data.seed()), new float[] {2, 7});
+            if (data.protocolText() != null) {
+                heading(document, "Protocol");
+                document.add(new Paragraph(data.protocolText(), FontFactory.getFont(FontFactory.COURIER, 7.5f)));
+            }
             heading(document, "Reporting checklist (CLAIM 2024, TRIPOD+AI)");
             table(document, ReportTables.checklist(), new float[] {4, 3, 5});
         } catch (DocumentException e) {

@@ -17,7 +17,8 @@ public record ReportData(
         Map<String, Object> provenance,
         List<EpochRow> history,
         Map<String, Map<String, Metric>> metrics,
-        List<PredictionRow> predictions) {
+        List<PredictionRow> predictions,
+        String protocolText) {
 
     /** Training metrics of one epoch. */
     public record EpochRow(int epoch, double trainLoss, double validationLoss, double validationKappa) {

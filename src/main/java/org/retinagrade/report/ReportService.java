@@ -63,7 +63,7 @@ public class ReportService {
         AtomicFiles.write(folder.resolve("predictions.csv"), predictionsCsv(data).getBytes(StandardCharsets.UTF_8), true);
         AtomicFiles.write(folder.resolve("report.html"), HtmlReport.render(data, rendered).getBytes(StandardCharsets.UTF_8), true);
         AtomicFiles.write(folder.resolve("report.pdf"), PdfReport.render(data, rendered), true);
-        QuarkusTransaction.requiringNew().run(() -> auditTrail.append("retinagrade", "report.written", "run", runId,
+        QuarkusTransaction.requiringNew().run(() -> auditTrail.append(System.getProperty("user.name"), "report.written", "run", runId,
                 Map.of("folder", Workspace.root().relativize(folder).toString())));
         return folder;
     }
@@ -72,7 +72,7 @@ public class ReportService {
         return QuarkusTransaction.requiringNew().call(() -> {
             Run run = Run.findById(runId);
             if (run == null) {
-                throw new IllegalArgumentException("run " + runId + " not found");
+                throw new IllegalArgumentException("run " + runId + " not found; `retinagrade runs` lists runs");
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> provenance = JSON.readValue(run.provenance, LinkedHashMap.class);
@@ -122,7 +122,9 @@ public class ReportService {
                         (String) row[3], Workspace.root().resolve((String) row[4]), ((Number) row[5]).intValue(),
                         ((Number) row[6]).intValue(), toDoubles(row[7]), perTransform));
             }
-            return new ReportData(runId, run.status, run.seed, provenance, history, metrics, predictions);
+            String protocolText = run.protocolId == null ? null
+                    : ((org.retinagrade.study.Protocol) org.retinagrade.study.Protocol.findById(run.protocolId)).body;
+            return new ReportData(runId, run.status, run.seed, provenance, history, metrics, predictions, protocolText);
         });
     }
 
@@ -207,8 +209,13 @@ public class ReportService {
 
     static String predictionsCsv(ReportData data) {
         StringBuilder csv = new StringBuilder("image_id,image,patient,laterality,true_grade,predicted_grade,p0,p1,p2,p3,p4");
-        List<String> transforms = data.predictions().isEmpty() ? List.of()
-                : new ArrayList<>(data.predictions().get(0).tta().keySet());
+        // jsonb does not keep key order, so the columns follow the evaluation's transform list.
+        List<String> transforms = new ArrayList<>();
+        if (data.provenance().get("evaluation") instanceof Map<?, ?> evaluation && evaluation.get("tta") instanceof List<?> tta) {
+            tta.forEach(t -> transforms.add(String.valueOf(t)));
+        } else if (!data.predictions().isEmpty()) {
+            transforms.addAll(data.predictions().get(0).tta().keySet());
+        }
         for (String t : transforms) {
             csv.append(',').append(t).append("_predicted");
             for (int g = 0; g < 5; g++) {

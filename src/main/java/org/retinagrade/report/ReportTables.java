@@ -95,6 +95,19 @@ final class ReportTables {
         return ci.isEmpty() ? text : text + " (" + ci + ")";
     }
 
+    /** Renders maps as "key value, key value" and lists as comma-separated values, for people rather than parsers. */
+    static String readable(Object value) {
+        if (value instanceof Map<?, ?> map) {
+            List<String> parts = new ArrayList<>();
+            map.forEach((k, v) -> parts.add(String.valueOf(k).replace('_', ' ') + " " + readable(v)));
+            return String.join(", ", parts);
+        }
+        if (value instanceof List<?> list) {
+            return String.join(", ", list.stream().map(ReportTables::readable).toList());
+        }
+        return String.valueOf(value);
+    }
+
     @SuppressWarnings("unchecked")
     static List<String[]> provenance(Map<String, Object> provenance, long seed) {
         List<String[]> rows = new ArrayList<>();
@@ -106,12 +119,12 @@ final class ReportTables {
         rows.add(new String[] {"data manifest SHA-256", String.valueOf(provenance.get("data_manifest_sha256"))});
         rows.add(new String[] {"split", String.valueOf(provenance.get("split"))});
         rows.add(new String[] {"training / validation images", provenance.get("train_images") + " / " + provenance.get("validation_images")});
-        rows.add(new String[] {"model", String.valueOf(provenance.get("model"))});
-        rows.add(new String[] {"evaluation", String.valueOf(provenance.get("evaluation"))});
+        rows.add(new String[] {"model", readable(provenance.get("model"))});
+        rows.add(new String[] {"evaluation", readable(provenance.get("evaluation"))});
         rows.add(new String[] {"seed", Long.toString(seed)});
-        rows.add(new String[] {"threads", String.valueOf(provenance.get("threads"))});
+        rows.add(new String[] {"threads", readable(provenance.get("threads"))});
         rows.add(new String[] {"code version", String.valueOf(provenance.get("code_version"))});
-        rows.add(new String[] {"libraries", String.valueOf(provenance.get("libraries"))});
+        rows.add(new String[] {"libraries", readable(provenance.get("libraries"))});
         return rows;
     }
 
@@ -122,9 +135,9 @@ final class ReportTables {
         rows.add(new String[] {"Data source, cohort and image counts", "CLAIM 7-9, TRIPOD+AI 5-6", "yes (provenance)"});
         rows.add(new String[] {"Reference standard and grading scale", "CLAIM 14-17, TRIPOD+AI 7", "partly: labels of the cohort on the international clinical DR scale; graders not described"});
         rows.add(new String[] {"Data partitions at patient level", "CLAIM 21, TRIPOD+AI 8", "yes (split, manifest hash)"});
-        rows.add(new String[] {"Preprocessing and augmentation", "CLAIM 12-13", "yes (command arguments)"});
+        rows.add(new String[] {"Preprocessing and augmentation", "CLAIM 12-13", "yes (protocol text, or command arguments of a train run)"});
         rows.add(new String[] {"Model architecture and initialisation", "CLAIM 22-24, TRIPOD+AI 12", "yes (model, arguments)"});
-        rows.add(new String[] {"Training procedure and hyperparameters", "CLAIM 25", "yes (arguments, training curves)"});
+        rows.add(new String[] {"Training procedure and hyperparameters", "CLAIM 25", "yes (protocol text or command arguments, training curves)"});
         rows.add(new String[] {"Performance metrics with 95 % confidence intervals", "CLAIM 28-29, TRIPOD+AI 23", "yes (patient-level bootstrap)"});
         rows.add(new String[] {"Calibration", "TRIPOD+AI 23", "yes (ECE, reliability diagram)"});
         rows.add(new String[] {"Subgroup performance", "CLAIM 36, TRIPOD+AI 23", "yes (laterality, source folder, camera where known)"});

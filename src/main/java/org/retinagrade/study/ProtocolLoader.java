@@ -68,15 +68,20 @@ public final class ProtocolLoader {
         Map<String, Integer> lines = new HashMap<>();
         JsonNode content;
         try {
-            Node root = new Yaml().compose(new StringReader(text));
+            org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            Node root = new Yaml(options).compose(new StringReader(text));
             if (root == null) {
                 throw new ProtocolException(file.toString(), List.of("(line 1): the file is empty"));
             }
             collectLines(root, "", lines);
             content = YAML.readTree(text);
+        } catch (DuplicateKey e) {
+            throw new ProtocolException(file.toString(), List.of("YAML syntax (line " + e.line + "): duplicate key '" + e.key
+                    + "'; each key may appear once in a mapping"));
         } catch (org.yaml.snakeyaml.error.MarkedYAMLException e) {
-            throw new ProtocolException(file.toString(), List.of("(line " + (e.getProblemMark().getLine() + 1)
-                    + "): invalid YAML: " + e.getProblem()));
+            throw new ProtocolException(file.toString(), List.of("YAML syntax (line " + (e.getProblemMark().getLine() + 1)
+                    + "): " + e.getProblem()));
         } catch (IOException e) {
             throw new ProtocolException(file.toString(), List.of("invalid YAML: " + e.getMessage()));
         }
@@ -99,7 +104,7 @@ public final class ProtocolLoader {
         }
         Path data = dataFolder(content, file, dataOverride);
         return new StudyProtocol(content.get("name").asText(), text, ContentStore.sha256(text.getBytes(StandardCharsets.UTF_8)),
-                content, file.toAbsolutePath(), data);
+                content, file.toAbsolutePath(), data, dataOverride != null);
     }
 
     private static void semanticChecks(JsonNode content, Path file, Path dataOverride, Map<String, Integer> lines,
@@ -118,7 +123,8 @@ public final class ProtocolLoader {
                     Map<String, Object> step = new ObjectMapper().convertValue(augmentation.get(i), Map.class);
                     AugmentationPipeline.fromSpec(List.of(step), resolution, "augmentation");
                 } catch (IllegalArgumentException e) {
-                    problems.add(describe("/augmentation/" + i, lines) + ": " + e.getMessage().replaceFirst("^augmentation\\[0\\]:? ?", ""));
+                    String reason = e.getMessage().replaceFirst("^augmentation\\[0\\](: | \\([^)]*\\): )", "");
+                    problems.add(describe("/augmentation/" + i, lines) + ": " + reason);
                 }
             }
         }
@@ -184,17 +190,44 @@ public final class ProtocolLoader {
         return dotted + " (line " + line + ")";
     }
 
+    /** Rewords the validator's message in the project's usual form where it has one. */
     private static String explain(ValidationMessage message) {
+        if ("additionalProperties".equals(message.getType())) {
+            return "unknown key '" + message.getProperty() + "'; see protocols/protocol.schema.json for the keys allowed here";
+        }
+        if ("enum".equals(message.getType()) || "const".equals(message.getType())) {
+            return "invalid value " + message.getInstanceNode() + ": expected one of " + message.getSchemaNode();
+        }
+        if ("required".equals(message.getType())) {
+            return "missing key '" + message.getProperty() + "'";
+        }
         String text = message.getMessage();
         int colon = text.indexOf(": ");
         return colon >= 0 && text.startsWith("$") ? text.substring(colon + 2) : text;
     }
 
+    /** A key that appears twice in one mapping. */
+    private static final class DuplicateKey extends RuntimeException {
+        final String key;
+        final int line;
+
+        DuplicateKey(String key, int line) {
+            super("duplicate key " + key, null, false, false);
+            this.key = key;
+            this.line = line;
+        }
+    }
+
     private static void collectLines(Node node, String pointer, Map<String, Integer> lines) {
         lines.putIfAbsent(pointer, node.getStartMark().getLine() + 1);
         if (node instanceof MappingNode mapping) {
+            java.util.Set<String> seen = new java.util.HashSet<>();
             for (NodeTuple tuple : mapping.getValue()) {
                 if (tuple.getKeyNode() instanceof ScalarNode key) {
+                    if (!seen.add(key.getValue())) {
+                        // SnakeYAML's composer keeps both entries, and the parsed tree would keep only the last one.
+                        throw new DuplicateKey(key.getValue(), key.getStartMark().getLine() + 1);
+                    }
                     String child = pointer + "/" + key.getValue();
                     lines.put(child, key.getStartMark().getLine() + 1);
                     collectLines(tuple.getValueNode(), child, lines);

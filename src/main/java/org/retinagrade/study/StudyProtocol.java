@@ -7,7 +7,14 @@ import java.nio.file.Path;
  * A validated study protocol: its exact text and SHA-256, its parsed content, the file it
  * came from and the data folder it runs on (from the protocol, or from {@code --data}).
  */
-public record StudyProtocol(String name, String text, String sha256, JsonNode content, Path file, Path dataFolder) {
+public record StudyProtocol(String name, String text, String sha256, JsonNode content, Path file, Path dataFolder,
+        boolean dataGiven) {
+
+    /** The command line that runs this protocol on this data, as a user would type it. */
+    public java.util.List<String> arguments() {
+        return dataGiven ? java.util.List.of("run", file.toString(), "--data", dataFolder.toString())
+                : java.util.List.of("run", file.toString());
+    }
 
     /** Returns the value at a JSON pointer such as {@code /training/epochs}, or the missing node. */
     public JsonNode at(String pointer) {

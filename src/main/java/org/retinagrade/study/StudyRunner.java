@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.retinagrade.Workspace;
@@ -166,10 +165,7 @@ public class StudyRunner {
                 progress);
         Map<String, Metric> overall = outcome.metrics().get("");
         for (String name : List.of("accuracy", "quadratic_kappa", "referable_auc")) {
-            Metric m = overall.get(name);
-            progress.printf(Locale.ROOT, "  %-16s %s%n", name, m.defined()
-                    ? String.format(Locale.ROOT, "%.4f (95%% CI %.4f-%.4f)", m.value(), m.ciLow(), m.ciHigh())
-                    : "undefined (" + m.reason() + ")");
+            progress.println("  " + org.retinagrade.cli.EvaluateCommand.format(overall.get(name)));
         }
 
         Path reportFolder = null;
@@ -229,7 +225,7 @@ public class StudyRunner {
         provenance.put("protocol", protocol.name() + " (SHA-256 " + protocol.sha256() + ")");
         provenance.put("protocol_file", protocol.file().toString());
         provenance.put("data_folder", protocol.dataFolder().toString());
-        provenance.put("arguments", List.of("run", protocol.file().toString(), "--data", protocol.dataFolder().toString()));
+        provenance.put("arguments", protocol.arguments());
         provenance.put("cohort", protocol.textAt("/cohort/name", protocol.name()));
         provenance.put("data_manifest_sha256", data.manifestSha256());
         provenance.put("split", data.splitSource());

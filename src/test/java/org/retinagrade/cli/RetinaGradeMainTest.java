@@ -30,6 +30,16 @@ class RetinaGradeMainTest {
     }
 
     @Test
+    void badProtocolIsRejectedBeforeStart() throws Exception {
+        java.nio.file.Path bad = java.nio.file.Path.of("target", "main-bad-protocol.yaml");
+        java.nio.file.Files.writeString(bad, "name: x\nunknown: 1\n");
+        String problem = RetinaGradeMain.checkProtocolBeforeStart(new String[] {"run", bad.toString()});
+        assertTrue(problem != null && problem.contains("unknown (line 2): unknown key 'unknown'"), problem);
+        assertTrue(RetinaGradeMain.checkProtocolBeforeStart(new String[] {"run"}).startsWith("missing PROTOCOL"));
+        assertNull(RetinaGradeMain.checkProtocolBeforeStart(new String[] {"runs"}));
+    }
+
+    @Test
     void httpPortIsChecked() {
         assertNull(RetinaGradeMain.checkHttpPort(null));
         assertNull(RetinaGradeMain.checkHttpPort("8080"));

@@ -60,7 +60,15 @@ class ProtocolLoaderTest {
     void unknownKeyIsReportedWithLine() {
         ProtocolException error = invalid(VALID.replace("  epochs: 2", "  epochs: 2\n  epoch_count: 3"));
         assertEquals(1, error.problems().size(), error.getMessage());
-        assertTrue(error.problems().get(0).startsWith("training.epoch_count (line 12)"), error.problems().get(0));
+        assertTrue(error.problems().get(0).startsWith("training.epoch_count (line 12): unknown key 'epoch_count'"),
+                error.problems().get(0));
+    }
+
+    @Test
+    void duplicateKeyIsReportedWithLine() {
+        ProtocolException error = invalid(VALID.replace("  epochs: 2", "  epochs: 2\n  epochs: 3"));
+        assertTrue(error.problems().get(0).startsWith("YAML syntax (line 12)"), error.problems().get(0));
+        assertTrue(error.problems().get(0).contains("epochs"), error.problems().get(0));
     }
 
     @Test
@@ -94,7 +102,7 @@ class ProtocolLoaderTest {
     @Test
     void invalidAugmentationParameterIsReported() {
         ProtocolException error = invalid(VALID + "augmentation:\n  - {type: rotation, degrees: 270}\n");
-        assertTrue(error.problems().get(0).startsWith("augmentation[0] (line 13)"), error.problems().get(0));
+        assertEquals("augmentation[0] (line 13): invalid rotation 270.0 degrees: expected 0 to 180", error.problems().get(0));
         assertTrue(error.problems().get(0).contains("270"), error.problems().get(0));
     }
 
