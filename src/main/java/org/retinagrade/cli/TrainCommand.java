@@ -55,6 +55,11 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
     @Option(names = "--batch-size", defaultValue = "8", description = "Images per step, 2 or more (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--accumulate", defaultValue = "1",
+            description = "Batches whose gradients are summed before each optimiser step, for an effective batch of"
+                    + " --batch-size x N on small memory (default: ${DEFAULT-VALUE}).")
+    int accumulate;
+
     @Option(names = "--draws-per-epoch", defaultValue = "0", description = "Samples per epoch; 0 means the training set size (default: ${DEFAULT-VALUE}).")
     int drawsPerEpoch;
 
@@ -216,7 +221,7 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
         return new TrainingConfig(variant, 5, new PreprocessConfig(resolution, benGraham, clahe, 2.0, 8), pipeline, epochs,
                 batchSize, drawsPerEpoch, samplerKind, featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs,
                 0.01, clipNorm, focalGamma, focalAlpha, labelSmoothing, freezeFeatures, steps, earlyStopping, seed, threads,
-                pretrained);
+                pretrained, accumulate);
     }
 
     private Map<String, Object> provenance(String[] arguments, TrainingService.Dataset data) {

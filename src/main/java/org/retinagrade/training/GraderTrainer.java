@@ -126,7 +126,7 @@ public class GraderTrainer {
                 ? Device.cpu() : Engine.getInstance().defaultDevice())) {
             model.setBlock(network);
             int draws = config.drawsPerEpoch() > 0 ? config.drawsPerEpoch() : trainSet.size();
-            long stepsPerEpoch = Math.max(1, draws / config.batchSize());
+            long stepsPerEpoch = optimizerStepsPerEpoch(draws, config.batchSize(), config.accumulationSteps());
             long totalSteps = stepsPerEpoch * config.epochs();
             LearningRateSchedule schedule = new LearningRateSchedule(
                     Math.min(totalSteps, Math.round(config.warmupEpochs() * stepsPerEpoch)), totalSteps,
@@ -201,6 +201,11 @@ public class GraderTrainer {
         }
     }
 
+    /** Optimiser steps per epoch: each takes {@code accumulation} batches of {@code batchSize} draws; at least 1. */
+    static long optimizerStepsPerEpoch(int draws, int batchSize, int accumulation) {
+        return Math.max(1, draws / ((long) batchSize * accumulation));
+    }
+
     private List<byte[]> prepareAll(List<Sample> samples, String role) throws IOException {
         return PreparedImages.prepareAll(samples, config.preprocess(), cache, progress, role);
     }
@@ -259,46 +264,58 @@ public class GraderTrainer {
         long started = System.nanoTime();
         int imagesSeen = 0;
         int position = 0;
+        int accumulation = config.accumulationSteps();
         for (long step = 0; step < stepsPerEpoch; step++) {
-            List<Integer> batch = new ArrayList<>();
-            while (batch.size() < config.batchSize() && position < order.length) {
-                int index = order[position++];
-                if (images.get(index) != null) {
-                    batch.add(index);
+            int batchesInStep = 0;
+            for (int micro = 0; micro < accumulation; micro++) {
+                List<Integer> batch = new ArrayList<>();
+                while (batch.size() < config.batchSize() && position < order.length) {
+                    int index = order[position++];
+                    if (images.get(index) != null) {
+                        batch.add(index);
+                    }
                 }
+                if (batch.size() < 2) {
+                    // BatchNorm needs two samples; a last batch of one is left out.
+                    break;
+                }
+                float[] data = new float[batch.size() * plane];
+                float[] labels = new float[batch.size()];
+                for (int b = 0; b < batch.size(); b++) {
+                    int index = batch.get(b);
+                    Mat rgb = new Mat(resolution, resolution, org.opencv.core.CvType.CV_8UC3);
+                    rgb.put(0, 0, images.get(index));
+                    float[] tensor = config.augmentation().applyNormalized(rgb, config.seed(), epoch, index);
+                    rgb.release();
+                    System.arraycopy(tensor, 0, data, b * plane, plane);
+                    labels[b] = samples.get(index).label();
+                }
+                try (NDScope scope = new NDScope()) {
+                    NDArray x = manager.create(FloatBuffer.wrap(data), new Shape(batch.size(), 3, resolution, resolution));
+                    NDArray y = manager.create(labels);
+                    try (GradientCollector collector = trainer.newGradientCollector()) {
+                        NDList predictions = trainer.forward(new NDList(x));
+                        NDArray value = trainer.getLoss().evaluate(new NDList(y), predictions);
+                        // libtorch adds the gradients of the batches of one step; each contributes its share of the mean.
+                        collector.backward(accumulation == 1 ? value : value.div(accumulation));
+                        lossSum += value.getFloat() * batch.size();
+                        lossCount += batch.size();
+                    }
+                }
+                imagesSeen += batch.size();
+                batchesInStep++;
             }
-            if (batch.size() < 2) {
+            if (batchesInStep == 0) {
                 break;
-            }
-            float[] data = new float[batch.size() * plane];
-            float[] labels = new float[batch.size()];
-            for (int b = 0; b < batch.size(); b++) {
-                int index = batch.get(b);
-                Mat rgb = new Mat(resolution, resolution, org.opencv.core.CvType.CV_8UC3);
-                rgb.put(0, 0, images.get(index));
-                float[] tensor = config.augmentation().applyNormalized(rgb, config.seed(), epoch, index);
-                rgb.release();
-                System.arraycopy(tensor, 0, data, b * plane, plane);
-                labels[b] = samples.get(index).label();
             }
             state.globalStep++;
             optimizer.setStep(state.globalStep);
             try (NDScope scope = new NDScope()) {
-                NDArray x = manager.create(FloatBuffer.wrap(data), new Shape(batch.size(), 3, resolution, resolution));
-                NDArray y = manager.create(labels);
-                try (GradientCollector collector = trainer.newGradientCollector()) {
-                    NDList predictions = trainer.forward(new NDList(x));
-                    NDArray value = trainer.getLoss().evaluate(new NDList(y), predictions);
-                    collector.backward(value);
-                    lossSum += value.getFloat() * batch.size();
-                    lossCount += batch.size();
-                }
                 if (config.clipNorm() > 0) {
                     GradientClipping.clipByGlobalNorm(network.getParameters().values(), config.clipNorm());
                 }
                 trainer.step();
             }
-            imagesSeen += batch.size();
             double seconds = (System.nanoTime() - started) / 1e9;
             printStep(epoch, step + 1, stepsPerEpoch, lossSum / lossCount, optimizer.learningRate(config.featureLearningRate()),
                     imagesSeen / seconds, seconds / (step + 1) * (stepsPerEpoch - step - 1));

@@ -23,6 +23,8 @@ import org.retinagrade.imaging.augment.AugmentationPipeline;
  * @param earlyStoppingPatience epochs without a better validation quadratic kappa before stopping; 0 never stops early
  * @param threads libtorch intra-op threads, fixed for reproducibility
  * @param pretrained torchvision state dict (safetensors or npz), or null for random initialisation
+ * @param accumulationSteps batches whose gradients are summed before each optimiser step (1 = none),
+ *     for an effective batch of batchSize x accumulationSteps on small memory
  */
 public record TrainingConfig(
         String variant,
@@ -47,7 +49,8 @@ public record TrainingConfig(
         int earlyStoppingPatience,
         long seed,
         int threads,
-        Path pretrained) {
+        Path pretrained,
+        int accumulationSteps) {
 
     /**
      * From the start of {@code epoch}, the last {@code stages} stages (with the final 1x1
@@ -63,6 +66,9 @@ public record TrainingConfig(
         if (batchSize < 2) {
             throw new IllegalArgumentException("invalid batch size " + batchSize + ": expected 2 or more (BatchNorm needs two samples)");
         }
+        if (accumulationSteps < 1) {
+            throw new IllegalArgumentException("invalid gradient accumulation " + accumulationSteps + ": expected 1 or more batches");
+        }
         if (threads < 1) {
             throw new IllegalArgumentException("invalid thread count " + threads + ": expected 1 or more");
         }
@@ -71,6 +77,25 @@ public record TrainingConfig(
                     + ": expected positive values");
         }
         unfreeze = List.copyOf(unfreeze);
+    }
+
+    /** Settings without gradient accumulation. */
+    public TrainingConfig(String variant, int classes, PreprocessConfig preprocess, AugmentationPipeline augmentation,
+            int epochs, int batchSize, int drawsPerEpoch, EpochSampler.Kind sampler, double featureLearningRate,
+            double classifierLearningRate, double weightDecay, double warmupEpochs, double finalLearningRateFactor,
+            double clipNorm, float focalGamma, float[] focalAlpha, float labelSmoothing, boolean freezeFeatures,
+            List<Unfreeze> unfreeze, int earlyStoppingPatience, long seed, int threads, Path pretrained) {
+        this(variant, classes, preprocess, augmentation, epochs, batchSize, drawsPerEpoch, sampler, featureLearningRate,
+                classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm, focalGamma, focalAlpha,
+                labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads, pretrained, 1);
+    }
+
+    /** Returns a copy that sums the gradients of {@code steps} batches before each optimiser step. */
+    public TrainingConfig withAccumulation(int steps) {
+        return new TrainingConfig(variant, classes, preprocess, augmentation, epochs, batchSize, drawsPerEpoch, sampler,
+                featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
+                focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads,
+                pretrained, steps);
     }
 
     /** Common fine-tuning defaults for a quick run of the given variant and resolution. */
@@ -86,6 +111,6 @@ public record TrainingConfig(
         return new TrainingConfig(variant, classes, preprocess, augmentation, newEpochs, batchSize, drawsPerEpoch, sampler,
                 featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
                 focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, newSeed, threads,
-                pretrained);
+                pretrained, accumulationSteps);
     }
 }

@@ -90,6 +90,17 @@ class GraderTrainerTest {
     }
 
     @Test
+    void accumulationHalvesOptimizerSteps() throws Exception {
+        assertEquals(3, GraderTrainer.optimizerStepsPerEpoch(15, 5, 1));
+        assertEquals(1, GraderTrainer.optimizerStepsPerEpoch(15, 5, 2));
+        assertEquals(1, GraderTrainer.optimizerStepsPerEpoch(3, 5, 4), "at least one step");
+        GraderTrainer.Result accumulated = run(config(2).withAccumulation(2), "accumulate", null);
+        GraderTrainer.Result plain = run(config(2), "accumulate-plain", null);
+        assertEquals(2, accumulated.history().size());
+        assertTrue(!accumulated.weightsSha256().equals(plain.weightsSha256()), "accumulation changed nothing");
+    }
+
+    @Test
     void lossFallsOnPhantoms() throws Exception {
         TrainingConfig base = config(8);
         TrainingConfig crossEntropy = new TrainingConfig(base.variant(), 5, base.preprocess(),
