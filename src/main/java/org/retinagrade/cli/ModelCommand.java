@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.retinagrade.model.EfficientNetV2;
 import org.retinagrade.model.EfficientNetV2Config;
+import org.retinagrade.model.Pruning;
 import org.retinagrade.training.AdamWGroups;
 import org.retinagrade.training.FocalLoss;
 import picocli.CommandLine.Command;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Option;
 
 /** {@code retinagrade model ...}: inspect and measure the EfficientNetV2 graders. */
 @Command(name = "model", description = "Inspect and measure the EfficientNetV2 graders.", mixinStandardHelpOptions = true,
-        subcommands = {ModelCommand.Info.class, ModelCommand.Bench.class})
+        subcommands = {ModelCommand.Info.class, ModelCommand.Bench.class, ModelCommand.Prune.class})
 public class ModelCommand {
 
     @Command(name = "info", mixinStandardHelpOptions = true, description = "Print a variant's stages and parameter count.")
@@ -58,6 +59,95 @@ public class ModelCommand {
                         s.expandRatio(), s.kernel(), s.stride(), s.inputChannels(), s.outputChannels(), s.numLayers());
             }
             System.out.printf("parameters: %,d with %d classes%n", EfficientNetV2.countParameters(config, classes), classes);
+            return 0;
+        }
+    }
+
+    @Command(name = "prune", mixinStandardHelpOptions = true,
+            description = {"Prune a trained run's best weights by global L1 magnitude (the given share of all convolution"
+                    + " weights with the smallest magnitudes set to zero), store them as a new run, and evaluate it"
+                    + " like `evaluate` does."})
+    static class Prune implements Callable<Integer>, DatabaseCommand {
+
+        @Option(names = "--run", required = true, description = "Trained run whose best weights are pruned.")
+        long run;
+
+        @Option(names = "--amount", required = true, description = "Share of convolution weights set to zero, 0 to below 1.")
+        double amount;
+
+        @Option(names = "--bootstrap", defaultValue = "2000", description = "Bootstrap resamples of the evaluation (default: ${DEFAULT-VALUE}).")
+        int resamples;
+
+        @Option(names = "--actor", defaultValue = "${sys:user.name}", description = "Name recorded in the audit trail (default: the OS user).")
+        String actor;
+
+        @jakarta.inject.Inject
+        org.retinagrade.training.TrainingService trainingService;
+
+        @jakarta.inject.Inject
+        org.retinagrade.evaluation.EvaluationService evaluationService;
+
+        @jakarta.inject.Inject
+        jakarta.persistence.EntityManager entityManager;
+
+        @Override
+        public Integer call() throws IOException {
+            if (!(amount >= 0 && amount < 1)) {
+                System.err.println("retinagrade model prune: invalid --amount " + amount + ": expected 0 to below 1");
+                return 2;
+            }
+            org.retinagrade.study.Run source = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+                    .call(() -> org.retinagrade.study.Run.findById(run));
+            org.retinagrade.model.ModelArtifact weights = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() ->
+                    org.retinagrade.model.ModelArtifact.<org.retinagrade.model.ModelArtifact>find(
+                            "runId = ?1 and kind = 'best-weights' ORDER BY id DESC", run).firstResult());
+            if (source == null || weights == null) {
+                System.err.println("retinagrade model prune: run " + run + " not found or without trained weights;"
+                        + " `retinagrade runs` lists runs");
+                return 2;
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> model = (Map<String, Object>) new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readValue(source.provenance, Map.class).get("model");
+            EfficientNetV2Config config = EfficientNetV2Config.named((String) model.get("variant"));
+            int resolution = ((Number) model.get("resolution")).intValue();
+            Pruning.Result[] pruned = new Pruning.Result[1];
+            long newRun;
+            try (NDManager manager = NDManager.newBaseManager()) {
+                EfficientNetV2 network = new EfficientNetV2(config, 5);
+                network.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(1, 3, resolution, resolution));
+                try (java.io.DataInputStream in = new java.io.DataInputStream(java.nio.file.Files.newInputStream(
+                        org.retinagrade.Workspace.root().resolve(weights.path)))) {
+                    network.loadParameters(manager, in);
+                } catch (ai.djl.MalformedModelException e) {
+                    throw new IOException("invalid weights " + weights.path + ": " + e.getMessage(), e);
+                }
+                pruned[0] = Pruning.prune(network, amount);
+                newRun = trainingService.createDerivedRun(run, Map.of("pruned_amount", amount), id ->
+                        org.retinagrade.Workspace.root().resolve("runs").resolve(Long.toString(id)).resolve("best.params"),
+                        file -> {
+                            java.nio.file.Files.createDirectories(file.getParent());
+                            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                            try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+                                network.saveParameters(out);
+                            }
+                            org.retinagrade.AtomicFiles.write(file, bytes.toByteArray(), false);
+                            return org.retinagrade.ingest.ContentStore.sha256(bytes.toByteArray());
+                        }, network.parameterCount(), actor);
+            }
+            System.err.printf(Locale.ROOT, "pruned %,d of %,d convolution weights (%.1f %%, magnitude <= %.3g) into run %d%n",
+                    pruned[0].zeroed(), pruned[0].total(), 100 * pruned[0].sparsity(), pruned[0].threshold(), newRun);
+            var outcome = evaluationService.evaluate(newRun, new org.retinagrade.evaluation.EvaluationService.Options(
+                    java.util.List.of(org.retinagrade.evaluation.TtaTransform.IDENTITY,
+                            org.retinagrade.evaluation.TtaTransform.HORIZONTAL_FLIP,
+                            org.retinagrade.evaluation.TtaTransform.VERTICAL_FLIP),
+                    org.retinagrade.evaluation.TtaPredictor.Combine.MEAN_PROBABILITIES, resamples, 2026,
+                    org.retinagrade.evaluation.GradeMetrics.OperatingPoints.defaults()), System.err);
+            System.out.printf(Locale.ROOT, "run %d (run %d pruned by %.0f %%) evaluated on %d %s images:%n", newRun, run,
+                    amount * 100, outcome.images(), outcome.split());
+            for (String name : java.util.List.of("accuracy", "quadratic_kappa", "referable_auc")) {
+                System.out.println("  " + EvaluateCommand.format(outcome.metrics().get("").get(name)));
+            }
             return 0;
         }
     }

@@ -128,6 +128,58 @@ public class TrainingService {
         });
     }
 
+    /**
+     * Creates a run derived from a finished one (pruned or otherwise changed weights): same
+     * cohort, protocol and seed, the source's provenance plus {@code changes}, status
+     * succeeded, and {@code weights} as its best weights.
+     */
+    public long createDerivedRun(long sourceRunId, Map<String, Object> changes, java.util.function.LongFunction<Path> weightsFor,
+            WeightsWriter writer, long parameterCount, String actor) throws java.io.IOException {
+        Run source = QuarkusTransaction.requiringNew().call(() -> Run.findById(sourceRunId));
+        if (source == null) {
+            throw new IllegalArgumentException("run " + sourceRunId + " not found; `retinagrade runs` lists runs");
+        }
+        long runId = QuarkusTransaction.requiringNew().call(() -> {
+            Run run = new Run();
+            run.cohortId = source.cohortId;
+            run.protocolId = source.protocolId;
+            run.seed = source.seed;
+            run.status = "running";
+            @SuppressWarnings("unchecked")
+            Map<String, Object> provenance = JSON.readValue(source.provenance, LinkedHashMap.class);
+            provenance.remove("evaluation");
+            provenance.put("derived_from_run", sourceRunId);
+            provenance.putAll(changes);
+            run.provenance = toJson(provenance);
+            run.startedAt = Instant.now();
+            run.persist();
+            Map<String, Object> details = new LinkedHashMap<>(changes);
+            details.put("source_run", sourceRunId);
+            auditTrail.append(actor, "run.derived", "run", run.id, details);
+            return run.id;
+        });
+        Path weights = weightsFor.apply(runId);
+        String sha = writer.write(weights);
+        QuarkusTransaction.requiringNew().run(() -> {
+            Run run = Run.findById(runId);
+            run.status = "succeeded";
+            run.finishedAt = Instant.now();
+            ModelArtifact artifact = new ModelArtifact();
+            artifact.runId = runId;
+            artifact.kind = "best-weights";
+            artifact.path = Workspace.root().relativize(weights.toAbsolutePath()).toString();
+            artifact.sha256 = sha;
+            artifact.parameterCount = parameterCount;
+            artifact.persist();
+        });
+        return runId;
+    }
+
+    /** Writes a derived run's weights file and returns its SHA-256. */
+    public interface WeightsWriter {
+        String write(Path file) throws java.io.IOException;
+    }
+
     public void recordEpoch(long runId, GraderTrainer.EpochResult result) {
         QuarkusTransaction.requiringNew().run(() -> {
             RunMetric.delete("runId = ?1 and epoch = ?2", runId, result.epoch());
