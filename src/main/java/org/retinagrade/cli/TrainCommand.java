@@ -60,6 +60,18 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
                     + " --batch-size x N on small memory (default: ${DEFAULT-VALUE}).")
     int accumulate;
 
+    @Option(names = "--teacher-run", paramLabel = "RUN_ID",
+            description = "Distil from this trained run's best weights (knowledge distillation).")
+    Long teacherRun;
+
+    @Option(names = "--distill-temperature", defaultValue = "4",
+            description = "Softening temperature T of the distillation term (default: ${DEFAULT-VALUE}).")
+    float distillTemperature;
+
+    @Option(names = "--distill-alpha", defaultValue = "0.5",
+            description = "Weight of the distillation term against the grader's own loss, 0 to 1 (default: ${DEFAULT-VALUE}).")
+    float distillAlpha;
+
     @Option(names = "--draws-per-epoch", defaultValue = "0", description = "Samples per epoch; 0 means the training set size (default: ${DEFAULT-VALUE}).")
     int drawsPerEpoch;
 
@@ -148,6 +160,11 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
                 throw new IllegalArgumentException("missing --cohort (or --resume RUN_ID)");
             }
             TrainingConfig config = config();
+            if (teacherRun != null) {
+                TrainingService.TrainedWeights teacher = service.trainedWeights(teacherRun);
+                config = config.withDistillation(new org.retinagrade.training.Distillation(teacher.file(), teacher.variant(),
+                        distillTemperature, distillAlpha));
+            }
             EngineThreads.set(threads);
 
             TrainingService.Dataset data = service.dataset(cohort, validationFraction, seed);
@@ -221,7 +238,7 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
         return new TrainingConfig(variant, 5, new PreprocessConfig(resolution, benGraham, clahe, 2.0, 8), pipeline, epochs,
                 batchSize, drawsPerEpoch, samplerKind, featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs,
                 0.01, clipNorm, focalGamma, focalAlpha, labelSmoothing, freezeFeatures, steps, earlyStopping, seed, threads,
-                pretrained, accumulate);
+                pretrained, accumulate, null);
     }
 
     private Map<String, Object> provenance(String[] arguments, TrainingService.Dataset data) {

@@ -217,7 +217,7 @@ public class StudyRunner {
                 alpha, (float) p.doubleAt("/training/loss/label_smoothing", 0), p.booleanAt("/training/freeze_features", false),
                 unfreeze, p.intAt("/training/early_stopping", 0), p.longAt("/training/seed", 42), p.intAt("/training/threads", 2),
                 pretrained.isMissingNode() || pretrained.isNull() ? null : ProtocolLoader.resolve(p.file(), pretrained.asText()),
-                p.intAt("/training/accumulation_steps", 1));
+                p.intAt("/training/accumulation_steps", 1), null);
     }
 
     private Map<String, Object> provenance(StudyProtocol protocol, TrainingService.Dataset data) {

@@ -158,13 +158,14 @@ public class GraderTrainer {
                     progress.printf("resuming after epoch %d from %s%n", state.epoch, checkpoint);
                 }
 
+                EfficientNetV2 teacher = config.distillation() == null ? null : loadTeacher(model.getNDManager(), inputShape);
                 EpochSampler sampler = EpochSampler.of(config.sampler(), trainSet, config.classes(), draws, config.seed());
                 Path bestWeights = runFolder.resolve("best.params");
                 boolean stoppedEarly = false;
                 for (int epoch = state.epoch + 1; epoch <= config.epochs(); epoch++) {
                     Engine.getInstance().setRandomSeed((int) SampleRandom.forSample(config.seed(), epoch, -3).nextLong());
                     int trainable = applyFreezing(network, epoch);
-                    double[] trainStats = trainEpoch(trainer, optimizer, network, sampler.indices(epoch), trainSet,
+                    double[] trainStats = trainEpoch(trainer, optimizer, network, teacher, sampler.indices(epoch), trainSet,
                             trainImages, epoch, stepsPerEpoch, state);
                     double[] validation = validate(model, network, validationSet, validationImages, loss);
                     EpochResult result = new EpochResult(epoch, trainStats[0], validation[0], validation[1], validation[2],
@@ -254,7 +255,23 @@ public class GraderTrainer {
         return trainable + network.classifier().getParameters().size();
     }
 
-    private double[] trainEpoch(Trainer trainer, AdamWGroups optimizer, EfficientNetV2 network, int[] order,
+    /** Loads the teacher's weights into a frozen network that only runs in inference mode. */
+    private EfficientNetV2 loadTeacher(NDManager manager, Shape inputShape) throws IOException {
+        Distillation distillation = config.distillation();
+        EfficientNetV2 teacher = new EfficientNetV2(EfficientNetV2Config.named(distillation.teacherVariant()), config.classes());
+        teacher.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, inputShape);
+        try (DataInputStream in = new DataInputStream(Files.newInputStream(distillation.teacherWeights()))) {
+            teacher.loadParameters(manager, in);
+        } catch (ai.djl.MalformedModelException e) {
+            throw new IOException("invalid teacher weights " + distillation.teacherWeights() + ": " + e.getMessage(), e);
+        }
+        teacher.freezeParameters(true);
+        progress.printf("distilling from %s (EfficientNetV2-%s), temperature %.1f, alpha %.2f%n", distillation.teacherWeights(),
+                distillation.teacherVariant(), distillation.temperature(), distillation.alpha());
+        return teacher;
+    }
+
+    private double[] trainEpoch(Trainer trainer, AdamWGroups optimizer, EfficientNetV2 network, EfficientNetV2 teacher, int[] order,
             List<Sample> samples, List<byte[]> images, int epoch, long stepsPerEpoch, RunState state) {
         int resolution = config.preprocess().resolution();
         int plane = 3 * resolution * resolution;
@@ -293,9 +310,14 @@ public class GraderTrainer {
                 try (NDScope scope = new NDScope()) {
                     NDArray x = manager.create(FloatBuffer.wrap(data), new Shape(batch.size(), 3, resolution, resolution));
                     NDArray y = manager.create(labels);
+                    NDArray teacherLogits = teacher == null ? null
+                            : teacher.forward(new ai.djl.training.ParameterStore(manager, false), new NDList(x), false).singletonOrThrow();
                     try (GradientCollector collector = trainer.newGradientCollector()) {
                         NDList predictions = trainer.forward(new NDList(x));
                         NDArray value = trainer.getLoss().evaluate(new NDList(y), predictions);
+                        if (teacherLogits != null) {
+                            value = config.distillation().combine(value, predictions.singletonOrThrow(), teacherLogits);
+                        }
                         // libtorch adds the gradients of the batches of one step; each contributes its share of the mean.
                         collector.backward(accumulation == 1 ? value : value.div(accumulation));
                         lossSum += value.getFloat() * batch.size();

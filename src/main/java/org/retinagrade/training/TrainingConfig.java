@@ -25,6 +25,7 @@ import org.retinagrade.imaging.augment.AugmentationPipeline;
  * @param pretrained torchvision state dict (safetensors or npz), or null for random initialisation
  * @param accumulationSteps batches whose gradients are summed before each optimiser step (1 = none),
  *     for an effective batch of batchSize x accumulationSteps on small memory
+ * @param distillation teacher and its settings, or null to train without one
  */
 public record TrainingConfig(
         String variant,
@@ -50,7 +51,8 @@ public record TrainingConfig(
         long seed,
         int threads,
         Path pretrained,
-        int accumulationSteps) {
+        int accumulationSteps,
+        Distillation distillation) {
 
     /**
      * From the start of {@code epoch}, the last {@code stages} stages (with the final 1x1
@@ -87,7 +89,7 @@ public record TrainingConfig(
             List<Unfreeze> unfreeze, int earlyStoppingPatience, long seed, int threads, Path pretrained) {
         this(variant, classes, preprocess, augmentation, epochs, batchSize, drawsPerEpoch, sampler, featureLearningRate,
                 classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm, focalGamma, focalAlpha,
-                labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads, pretrained, 1);
+                labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads, pretrained, 1, null);
     }
 
     /** Returns a copy that sums the gradients of {@code steps} batches before each optimiser step. */
@@ -95,7 +97,15 @@ public record TrainingConfig(
         return new TrainingConfig(variant, classes, preprocess, augmentation, epochs, batchSize, drawsPerEpoch, sampler,
                 featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
                 focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads,
-                pretrained, steps);
+                pretrained, steps, distillation);
+    }
+
+    /** Returns a copy that distils from a teacher. */
+    public TrainingConfig withDistillation(Distillation teacher) {
+        return new TrainingConfig(variant, classes, preprocess, augmentation, epochs, batchSize, drawsPerEpoch, sampler,
+                featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
+                focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads,
+                pretrained, accumulationSteps, teacher);
     }
 
     /** Common fine-tuning defaults for a quick run of the given variant and resolution. */
@@ -111,6 +121,6 @@ public record TrainingConfig(
         return new TrainingConfig(variant, classes, preprocess, augmentation, newEpochs, batchSize, drawsPerEpoch, sampler,
                 featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
                 focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, newSeed, threads,
-                pretrained, accumulationSteps);
+                pretrained, accumulationSteps, distillation);
     }
 }

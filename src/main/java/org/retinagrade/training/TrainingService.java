@@ -175,6 +175,24 @@ public class TrainingService {
         return runId;
     }
 
+    /** Best weights of a finished run and its model variant, for use as a distillation teacher. */
+    public record TrainedWeights(Path file, String variant) {
+    }
+
+    public TrainedWeights trainedWeights(long runId) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Run run = Run.findById(runId);
+            ModelArtifact artifact = ModelArtifact.find("runId = ?1 and kind = 'best-weights' ORDER BY id DESC", runId).firstResult();
+            if (run == null || artifact == null) {
+                throw new IllegalArgumentException("run " + runId + " not found or without trained weights; `retinagrade runs`"
+                        + " lists runs");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> model = (Map<String, Object>) JSON.readValue(run.provenance, LinkedHashMap.class).get("model");
+            return new TrainedWeights(Workspace.root().resolve(artifact.path), (String) model.get("variant"));
+        });
+    }
+
     /** Writes a derived run's weights file and returns its SHA-256. */
     public interface WeightsWriter {
         String write(Path file) throws java.io.IOException;

@@ -101,6 +101,17 @@ class GraderTrainerTest {
     }
 
     @Test
+    void distillationFromTeacherChangesTraining() throws Exception {
+        GraderTrainer.Result teacher = run(config(1), "teacher", null);
+        TrainingConfig student = config(1).withDistillation(new Distillation(teacher.bestWeights(), "small", 4f, 0.5f));
+        GraderTrainer.Result distilled = run(student, "student", null);
+        GraderTrainer.Result alone = run(config(1), "student-alone", null);
+        assertEquals(alone.weightsSha256(), teacher.weightsSha256(), "same settings without a teacher must repeat exactly");
+        assertTrue(!distilled.weightsSha256().equals(alone.weightsSha256()), "the teacher changed nothing");
+        assertTrue(Double.isFinite(distilled.history().get(0).trainLoss()));
+    }
+
+    @Test
     void lossFallsOnPhantoms() throws Exception {
         TrainingConfig base = config(8);
         TrainingConfig crossEntropy = new TrainingConfig(base.variant(), 5, base.preprocess(),
