@@ -60,6 +60,15 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
                     + " --batch-size x N on small memory (default: ${DEFAULT-VALUE}).")
     int accumulate;
 
+    @Option(names = "--progressive-stages", defaultValue = "0",
+            description = "Progressive learning: split the epochs into this many stages in which image size, dropout and"
+                    + " augmentation strength rise together; 0 or 1 turns it off (default: ${DEFAULT-VALUE}).")
+    int progressiveStages;
+
+    @Option(names = "--progressive-start-resolution", defaultValue = "128",
+            description = "Image side of the first progressive stage in pixels (default: ${DEFAULT-VALUE}).")
+    int progressiveStartResolution;
+
     @Option(names = "--teacher-run", paramLabel = "RUN_ID",
             description = "Distil from this trained run's best weights (knowledge distillation).")
     Long teacherRun;
@@ -160,6 +169,10 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
                 throw new IllegalArgumentException("missing --cohort (or --resume RUN_ID)");
             }
             TrainingConfig config = config();
+            if (progressiveStages > 1) {
+                config = config.withProgressive(new TrainingConfig.Progressive(progressiveStages, progressiveStartResolution,
+                        0.1f, 0.3));
+            }
             if (teacherRun != null) {
                 TrainingService.TrainedWeights teacher = service.trainedWeights(teacherRun);
                 config = config.withDistillation(new org.retinagrade.training.Distillation(teacher.file(), teacher.variant(),
@@ -238,7 +251,7 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
         return new TrainingConfig(variant, 5, new PreprocessConfig(resolution, benGraham, clahe, 2.0, 8), pipeline, epochs,
                 batchSize, drawsPerEpoch, samplerKind, featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs,
                 0.01, clipNorm, focalGamma, focalAlpha, labelSmoothing, freezeFeatures, steps, earlyStopping, seed, threads,
-                pretrained, accumulate, null);
+                pretrained, accumulate, null, null);
     }
 
     private Map<String, Object> provenance(String[] arguments, TrainingService.Dataset data) {

@@ -9,7 +9,6 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.UniformInitializer;
@@ -34,8 +33,8 @@ public class EfficientNetV2 extends AbstractBlock {
     private final EfficientNetV2Config config;
     private final int classes;
     private final List<Block> features = new ArrayList<>();
-    private final Dropout dropout;
     private final Linear classifier;
+    private float dropoutRate;
 
     public EfficientNetV2(EfficientNetV2Config config, int classes) {
         if (classes < 2) {
@@ -61,7 +60,7 @@ public class EfficientNetV2 extends AbstractBlock {
         }
         int lastInput = stages.get(stages.size() - 1).outputChannels();
         features.add(addChildBlock("head", new ConvBnAct(config.lastChannel(), 1, 1, 1, true)));
-        dropout = addChildBlock("dropout", Dropout.builder().optRate(config.dropout()).build());
+        dropoutRate = config.dropout();
         classifier = addChildBlock("classifier", Linear.builder().setUnits(classes).build());
 
         for (Block feature : features) {
@@ -91,6 +90,18 @@ public class EfficientNetV2 extends AbstractBlock {
         return classifier;
     }
 
+    /** Sets the dropout rate before the classifier (progressive learning raises it by stage). */
+    public void setDropoutRate(float rate) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw new IllegalArgumentException("invalid dropout rate " + rate + ": expected 0 to below 1");
+        }
+        this.dropoutRate = rate;
+    }
+
+    public float dropoutRate() {
+        return dropoutRate;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList x = inputs;
@@ -99,8 +110,13 @@ public class EfficientNetV2 extends AbstractBlock {
         }
         NDArray pooled = Pool.globalAvgPool2d(x.singletonOrThrow());
         pooled = pooled.reshape(pooled.getShape().get(0), -1);
-        NDList dropped = dropout.forward(store, new NDList(pooled), training, params);
-        return classifier.forward(store, dropped, training, params);
+        if (training && dropoutRate > 0) {
+            // Inverted dropout, as torch.nn.Dropout: kept values are scaled by 1 / (1 - rate).
+            NDArray keep = pooled.getManager().randomUniform(0f, 1f, pooled.getShape()).gte(dropoutRate)
+                    .toType(DataType.FLOAT32, false);
+            pooled = pooled.mul(keep).div(1 - dropoutRate);
+        }
+        return classifier.forward(store, new NDList(pooled), training, params);
     }
 
     @Override
@@ -116,7 +132,6 @@ public class EfficientNetV2 extends AbstractBlock {
             shapes = feature.getOutputShapes(shapes);
         }
         Shape pooled = new Shape(shapes[0].get(0), shapes[0].get(1));
-        dropout.initialize(manager, dataType, pooled);
         classifier.initialize(manager, dataType, pooled);
     }
 

@@ -217,7 +217,17 @@ public class StudyRunner {
                 alpha, (float) p.doubleAt("/training/loss/label_smoothing", 0), p.booleanAt("/training/freeze_features", false),
                 unfreeze, p.intAt("/training/early_stopping", 0), p.longAt("/training/seed", 42), p.intAt("/training/threads", 2),
                 pretrained.isMissingNode() || pretrained.isNull() ? null : ProtocolLoader.resolve(p.file(), pretrained.asText()),
-                p.intAt("/training/accumulation_steps", 1), null);
+                p.intAt("/training/accumulation_steps", 1), null, progressive(p));
+    }
+
+    private static TrainingConfig.Progressive progressive(StudyProtocol p) {
+        if (p.at("/training/progressive").isMissingNode()) {
+            return null;
+        }
+        return new TrainingConfig.Progressive(p.intAt("/training/progressive/stages", 3),
+                p.intAt("/training/progressive/start_resolution", 128),
+                (float) p.doubleAt("/training/progressive/start_dropout", 0.1),
+                p.doubleAt("/training/progressive/start_magnitude", 0.3));
     }
 
     private Map<String, Object> provenance(StudyProtocol protocol, TrainingService.Dataset data) {

@@ -42,6 +42,7 @@ import org.retinagrade.evaluation.Kappa;
 import org.retinagrade.evaluation.TtaPredictor;
 import org.retinagrade.evaluation.TtaTransform;
 import org.retinagrade.imaging.PreparedImageCache;
+import org.retinagrade.imaging.augment.AugmentationPipeline;
 import org.retinagrade.imaging.augment.SampleRandom;
 import org.retinagrade.model.EfficientNetV2;
 import org.retinagrade.model.EfficientNetV2Config;
@@ -165,8 +166,21 @@ public class GraderTrainer {
                 for (int epoch = state.epoch + 1; epoch <= config.epochs(); epoch++) {
                     Engine.getInstance().setRandomSeed((int) SampleRandom.forSample(config.seed(), epoch, -3).nextLong());
                     int trainable = applyFreezing(network, epoch);
+                    int stageResolution = resolution;
+                    AugmentationPipeline stagePipeline = config.augmentation();
+                    TrainingConfig.Progressive progressive = config.progressive();
+                    if (progressive != null) {
+                        int stage = progressive.stageOf(epoch, config.epochs());
+                        stageResolution = progressive.resolution(stage, resolution);
+                        double magnitude = progressive.magnitude(stage);
+                        float dropout = progressive.dropout(stage, network.config().dropout());
+                        network.setDropoutRate(dropout);
+                        stagePipeline = config.augmentation().forStage(stageResolution, magnitude);
+                        progress.printf(Locale.ROOT, "epoch %d: progressive stage %d of %d, %d px, dropout %.2f, augmentation"
+                                + " magnitude %.2f%n", epoch, stage + 1, progressive.stages(), stageResolution, dropout, magnitude);
+                    }
                     double[] trainStats = trainEpoch(trainer, optimizer, network, teacher, sampler.indices(epoch), trainSet,
-                            trainImages, epoch, stepsPerEpoch, state);
+                            trainImages, epoch, stepsPerEpoch, state, stageResolution, stagePipeline);
                     double[] validation = validate(model, network, validationSet, validationImages, loss);
                     EpochResult result = new EpochResult(epoch, trainStats[0], validation[0], validation[1], validation[2],
                             optimizer.learningRate(config.featureLearningRate()), trainStats[1], trainable);
@@ -272,8 +286,9 @@ public class GraderTrainer {
     }
 
     private double[] trainEpoch(Trainer trainer, AdamWGroups optimizer, EfficientNetV2 network, EfficientNetV2 teacher, int[] order,
-            List<Sample> samples, List<byte[]> images, int epoch, long stepsPerEpoch, RunState state) {
-        int resolution = config.preprocess().resolution();
+            List<Sample> samples, List<byte[]> images, int epoch, long stepsPerEpoch, RunState state, int resolution,
+            AugmentationPipeline pipeline) {
+        int prepared = config.preprocess().resolution();
         int plane = 3 * resolution * resolution;
         NDManager manager = trainer.getManager();
         double lossSum = 0;
@@ -300,9 +315,14 @@ public class GraderTrainer {
                 float[] labels = new float[batch.size()];
                 for (int b = 0; b < batch.size(); b++) {
                     int index = batch.get(b);
-                    Mat rgb = new Mat(resolution, resolution, org.opencv.core.CvType.CV_8UC3);
+                    Mat rgb = new Mat(prepared, prepared, org.opencv.core.CvType.CV_8UC3);
                     rgb.put(0, 0, images.get(index));
-                    float[] tensor = config.augmentation().applyNormalized(rgb, config.seed(), epoch, index);
+                    if (resolution != prepared) {
+                        Mat smaller = org.retinagrade.imaging.Preprocessor.resize(rgb, resolution);
+                        rgb.release();
+                        rgb = smaller;
+                    }
+                    float[] tensor = pipeline.applyNormalized(rgb, config.seed(), epoch, index);
                     rgb.release();
                     System.arraycopy(tensor, 0, data, b * plane, plane);
                     labels[b] = samples.get(index).label();

@@ -26,6 +26,7 @@ import org.retinagrade.imaging.augment.AugmentationPipeline;
  * @param accumulationSteps batches whose gradients are summed before each optimiser step (1 = none),
  *     for an effective batch of batchSize x accumulationSteps on small memory
  * @param distillation teacher and its settings, or null to train without one
+ * @param progressive progressive learning stages, or null for one stage at the final settings
  */
 public record TrainingConfig(
         String variant,
@@ -52,7 +53,8 @@ public record TrainingConfig(
         int threads,
         Path pretrained,
         int accumulationSteps,
-        Distillation distillation) {
+        Distillation distillation,
+        Progressive progressive) {
 
     /**
      * From the start of {@code epoch}, the last {@code stages} stages (with the final 1x1
@@ -89,7 +91,48 @@ public record TrainingConfig(
             List<Unfreeze> unfreeze, int earlyStoppingPatience, long seed, int threads, Path pretrained) {
         this(variant, classes, preprocess, augmentation, epochs, batchSize, drawsPerEpoch, sampler, featureLearningRate,
                 classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm, focalGamma, focalAlpha,
-                labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads, pretrained, 1, null);
+                labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads, pretrained, 1, null, null);
+    }
+
+    /**
+     * Progressive learning (Tan and Le, EfficientNetV2, 2021): the epochs are split into
+     * {@code stages} equal stages; image size, dropout and augmentation magnitude rise
+     * linearly together from the start values in the first stage to the final resolution,
+     * the variant's dropout and magnitude 1 in the last. Sizes are rounded to multiples of 8.
+     */
+    public record Progressive(int stages, int startResolution, float startDropout, double startMagnitude) {
+
+        public Progressive {
+            if (stages < 2) {
+                throw new IllegalArgumentException("invalid progressive stages " + stages + ": expected 2 or more");
+            }
+            if (startResolution < 32) {
+                throw new IllegalArgumentException("invalid progressive start resolution " + startResolution + ": expected 32 or more");
+            }
+            if (!(startDropout >= 0 && startDropout < 1) || !(startMagnitude >= 0 && startMagnitude <= 1)) {
+                throw new IllegalArgumentException("invalid progressive start dropout " + startDropout + " or magnitude "
+                        + startMagnitude + ": expected dropout 0 to below 1 and magnitude 0 to 1");
+            }
+        }
+
+        /** Stage of an epoch (from 1) among {@code epochs}, from 0. */
+        public int stageOf(int epoch, int epochs) {
+            return Math.min(stages - 1, (epoch - 1) * stages / Math.max(1, epochs));
+        }
+
+        /** Returns the resolution of a stage, rising to {@code finalResolution}. */
+        public int resolution(int stage, int finalResolution) {
+            double value = startResolution + (finalResolution - startResolution) * (double) stage / (stages - 1);
+            return Math.max(32, (int) Math.round(value / 8) * 8);
+        }
+
+        public float dropout(int stage, float finalDropout) {
+            return (float) (startDropout + (finalDropout - startDropout) * (double) stage / (stages - 1));
+        }
+
+        public double magnitude(int stage) {
+            return startMagnitude + (1 - startMagnitude) * (double) stage / (stages - 1);
+        }
     }
 
     /** Returns a copy that sums the gradients of {@code steps} batches before each optimiser step. */
@@ -97,7 +140,7 @@ public record TrainingConfig(
         return new TrainingConfig(variant, classes, preprocess, augmentation, epochs, batchSize, drawsPerEpoch, sampler,
                 featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
                 focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads,
-                pretrained, steps, distillation);
+                pretrained, steps, distillation, progressive);
     }
 
     /** Returns a copy that distils from a teacher. */
@@ -105,7 +148,15 @@ public record TrainingConfig(
         return new TrainingConfig(variant, classes, preprocess, augmentation, epochs, batchSize, drawsPerEpoch, sampler,
                 featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
                 focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads,
-                pretrained, accumulationSteps, teacher);
+                pretrained, accumulationSteps, teacher, progressive);
+    }
+
+    /** Returns a copy that trains in progressive stages. */
+    public TrainingConfig withProgressive(Progressive stages) {
+        return new TrainingConfig(variant, classes, preprocess, augmentation, epochs, batchSize, drawsPerEpoch, sampler,
+                featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
+                focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, seed, threads,
+                pretrained, accumulationSteps, distillation, stages);
     }
 
     /** Common fine-tuning defaults for a quick run of the given variant and resolution. */
@@ -121,6 +172,6 @@ public record TrainingConfig(
         return new TrainingConfig(variant, classes, preprocess, augmentation, newEpochs, batchSize, drawsPerEpoch, sampler,
                 featureLearningRate, classifierLearningRate, weightDecay, warmupEpochs, finalLearningRateFactor, clipNorm,
                 focalGamma, focalAlpha, labelSmoothing, freezeFeatures, unfreeze, earlyStoppingPatience, newSeed, threads,
-                pretrained, accumulationSteps, distillation);
+                pretrained, accumulationSteps, distillation, progressive);
     }
 }

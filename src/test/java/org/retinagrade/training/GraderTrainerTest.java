@@ -112,6 +112,29 @@ class GraderTrainerTest {
     }
 
     @Test
+    void progressiveStagesRaiseSizeDropoutAndMagnitude() throws Exception {
+        TrainingConfig.Progressive stages = new TrainingConfig.Progressive(3, 128, 0.1f, 0.3);
+        assertEquals(0, stages.stageOf(1, 9));
+        assertEquals(1, stages.stageOf(4, 9));
+        assertEquals(2, stages.stageOf(9, 9));
+        assertEquals(128, stages.resolution(0, 224));
+        assertEquals(176, stages.resolution(1, 224));
+        assertEquals(224, stages.resolution(2, 224));
+        assertEquals(0.2f, stages.dropout(2, 0.2f), 1e-6f);
+        assertEquals(0.65, stages.magnitude(1), 1e-12);
+
+        TrainingConfig progressive = config(2).withProgressive(new TrainingConfig.Progressive(2, 48, 0.0f, 0.5));
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        GraderTrainer trainer = new GraderTrainer(progressive, new PreparedImageCache(ROOT.resolve("cache"), 64 << 20),
+                new PrintStream(log));
+        GraderTrainer.Result result = trainer.train(TRAIN, VALIDATION, ROOT.resolve("progressive"), epoch -> { });
+        assertEquals(2, result.history().size());
+        String printed = log.toString();
+        assertTrue(printed.contains("epoch 1: progressive stage 1 of 2, 48 px"), printed);
+        assertTrue(printed.contains("epoch 2: progressive stage 2 of 2, 64 px"), printed);
+    }
+
+    @Test
     void lossFallsOnPhantoms() throws Exception {
         TrainingConfig base = config(8);
         TrainingConfig crossEntropy = new TrainingConfig(base.variant(), 5, base.preprocess(),

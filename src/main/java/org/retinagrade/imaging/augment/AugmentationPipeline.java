@@ -122,6 +122,46 @@ public final class AugmentationPipeline {
         }
     }
 
+    /**
+     * Returns the pipeline for a progressive-learning stage: crops resized to {@code size},
+     * and every strength (rotation angle, jitter factors, elastic alpha, contrast and gamma
+     * ranges around 1, blur sigma, noise) multiplied by {@code magnitude} in [0, 1]. Flips
+     * and probabilities stay as they are.
+     */
+    public AugmentationPipeline forStage(int size, double magnitude) {
+        if (!(magnitude >= 0 && magnitude <= 1)) {
+            throw new IllegalArgumentException("invalid augmentation magnitude " + magnitude + ": expected 0 to 1");
+        }
+        List<Augmentation> scaled = new ArrayList<>();
+        for (Augmentation step : steps) {
+            Augmentation stage = step;
+            if (step instanceof RandomResizedCrop c) {
+                stage = new RandomResizedCrop(size, c.minScale(), c.maxScale(), c.minRatio(), c.maxRatio());
+            } else if (step instanceof RandomRotation r) {
+                stage = new RandomRotation(r.maxDegrees() * magnitude);
+            } else if (step instanceof ColorJitter j) {
+                stage = new ColorJitter(j.brightness() * magnitude, j.contrast() * magnitude, j.saturation() * magnitude,
+                        j.hue() * magnitude, j.p());
+            } else if (step instanceof ElasticDeformation e) {
+                stage = new ElasticDeformation(e.alpha() * magnitude, e.sigma(), e.p());
+            } else if (step instanceof RandomGammaContrast g) {
+                stage = new RandomGammaContrast(towardOne(g.minContrast(), magnitude), towardOne(g.maxContrast(), magnitude),
+                        towardOne(g.minGamma(), magnitude), towardOne(g.maxGamma(), magnitude), g.p());
+            } else if (step instanceof GaussianBlur b) {
+                double maxSigma = Math.max(1e-3, b.maxSigma() * magnitude);
+                stage = new GaussianBlur(Math.min(b.minSigma(), maxSigma), maxSigma, b.p());
+            } else if (step instanceof GaussianNoise n) {
+                stage = new GaussianNoise(n.std() * magnitude, n.p());
+            }
+            scaled.add(stage);
+        }
+        return new AugmentationPipeline(scaled);
+    }
+
+    private static double towardOne(double value, double magnitude) {
+        return 1 + (value - 1) * magnitude;
+    }
+
     /** Applies the pipeline to an 8-bit RGB image and returns a new float RGB image in [0, 1]. */
     public Mat apply(Mat rgb8, long seed, long epoch, long index) {
         SplittableRandom sample = SampleRandom.forSample(seed, epoch, index);
