@@ -42,8 +42,23 @@ public class SplitAssigner {
     public record Filters(Set<String> lateralities, Set<Integer> grades, boolean gradableOnly) {
     }
 
+    /**
+     * Checks, without writing, that an existing cohort's stored assignment agrees with these
+     * settings on its current members; a new or unsplit cohort always passes.
+     */
+    public void check(String cohortName, double[] ratios, long seed, Filters filters) {
+        if (QuarkusTransaction.requiringNew().call(() -> Cohort.findByName(cohortName)) != null) {
+            assign(cohortName, ratios, seed, filters, null, true);
+        }
+    }
+
     /** Returns image counts per split and grade, after storing the assignment. */
     public Map<String, int[]> assign(String cohortName, double[] ratios, long seed, Filters filters, String actor) {
+        return assign(cohortName, ratios, seed, filters, actor, false);
+    }
+
+    private Map<String, int[]> assign(String cohortName, double[] ratios, long seed, Filters filters, String actor,
+            boolean checkOnly) {
         return QuarkusTransaction.requiringNew().call(() -> {
             Cohort cohort = Cohort.findByName(cohortName);
             if (cohort == null) {
@@ -79,7 +94,7 @@ public class SplitAssigner {
                                 + ", now " + computed + "); use another cohort name, or the split settings it was made with");
                     }
                 }
-            } else {
+            } else if (!checkOnly) {
                 for (Map.Entry<Long, String> entry : assignment.entrySet()) {
                     entityManager.createNativeQuery("UPDATE cohort_member SET split = ?1 WHERE cohort_id = ?2 AND image_id = ?3")
                             .setParameter(1, entry.getValue()).setParameter(2, cohort.id).setParameter(3, entry.getKey())
@@ -91,7 +106,7 @@ public class SplitAssigner {
             for (Member member : members) {
                 counts.get(assignment.get(member.imageId()))[member.grade()]++;
             }
-            if (!anyStored) {
+            if (!anyStored && !checkOnly) {
                 Map<String, Object> details = new LinkedHashMap<>();
                 counts.forEach((split, perGrade) -> details.put(split, java.util.Arrays.stream(perGrade).sum()));
                 details.put("seed", seed);

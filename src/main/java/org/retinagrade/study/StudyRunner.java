@@ -77,6 +77,12 @@ public class StudyRunner {
 
     public Result run(StudyProtocol protocol, String actor, PrintStream progress) throws IOException {
         String cohortName = protocol.textAt("/cohort/name", protocol.name());
+        double[] ratios = {protocol.doubleAt("/split/train", 0.7), protocol.doubleAt("/split/validation", 0.15),
+                protocol.doubleAt("/split/test", 0.15)};
+        SplitAssigner.Filters filters = new SplitAssigner.Filters(textSet(protocol.at("/cohort/filters/laterality")),
+                intSet(protocol.at("/cohort/filters/grades")), protocol.textAt("/cohort/filters/quality", "any").equals("gradable"));
+        // A cohort split with other settings is rejected before the ingest writes anything.
+        splitAssigner.check(cohortName, ratios, protocol.longAt("/split/seed", 1), filters);
         stage(progress, 1, "ingest " + protocol.dataFolder() + " into cohort " + cohortName);
         JsonNode labels = protocol.at("/cohort/source/labels");
         ingestService.ingest(new FolderIngestService.Options(protocol.dataFolder(),
@@ -84,12 +90,7 @@ public class StudyRunner {
                 protocol.name(), ImageProbe.DEFAULT_MAX_PIXELS, null, actor), progress::println);
 
         stage(progress, 2, "assign the patient-level split");
-        double[] ratios = {protocol.doubleAt("/split/train", 0.7), protocol.doubleAt("/split/validation", 0.15),
-                protocol.doubleAt("/split/test", 0.15)};
-        Map<String, int[]> counts = splitAssigner.assign(cohortName, ratios, protocol.longAt("/split/seed", 1),
-                new SplitAssigner.Filters(textSet(protocol.at("/cohort/filters/laterality")),
-                        intSet(protocol.at("/cohort/filters/grades")),
-                        protocol.textAt("/cohort/filters/quality", "any").equals("gradable")), actor);
+        Map<String, int[]> counts = splitAssigner.assign(cohortName, ratios, protocol.longAt("/split/seed", 1), filters, actor);
         counts.forEach((split, perGrade) -> progress.printf("  %-10s %4d images, per grade %s%n", split,
                 java.util.Arrays.stream(perGrade).sum(), java.util.Arrays.toString(perGrade)));
 

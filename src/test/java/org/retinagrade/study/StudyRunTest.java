@@ -74,6 +74,15 @@ class StudyRunTest {
         CliRunner.Result rerun = CliRunner.run(factory, "rerun", Long.toString(runId));
         assertEquals(0, rerun.exitCode(), rerun.out() + rerun.err());
         assertTrue(rerun.out().contains("reproduces run " + runId), rerun.out());
+
+        Path otherSplit = ROOT.resolve("study-e2e-other-split.yaml");
+        Files.writeString(otherSplit, Files.readString(writeProtocol("study-e2e")).replace("train: 0.6, validation: 0.2", "train: 0.4, validation: 0.4"));
+        long jobsBefore = QuarkusTransaction.requiringNew().call(() -> org.retinagrade.ingest.IngestJob.count());
+        CliRunner.Result conflict = CliRunner.run(factory, "run", otherSplit.toString());
+        assertEquals(2, conflict.exitCode(), conflict.out());
+        assertTrue(conflict.err().contains("already has a split assignment"), conflict.err());
+        assertEquals(jobsBefore, (long) QuarkusTransaction.requiringNew().call(() -> org.retinagrade.ingest.IngestJob.count()),
+                "the ingest ran before the split conflict was found");
     }
 
     @Test
