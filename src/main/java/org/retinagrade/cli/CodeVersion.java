@@ -13,7 +13,7 @@ public final class CodeVersion {
     private CodeVersion() {
     }
 
-    /** The git commit of the workspace (with "-dirty" when it has changes), or "unknown" outside a git checkout. */
+    /** Returns the git commit of the workspace (with "-dirty" when it has changes), or "unknown" outside a git checkout. */
     public static String describe() {
         try {
             Process process = new ProcessBuilder("git", "-C", Workspace.root().toString(), "describe", "--always", "--dirty",

@@ -87,7 +87,7 @@ public class RetinaGradeMain implements QuarkusApplication {
 
     /**
      * Removes PixelMed's JPEG lossless ImageIO reader, which prints a line to standard output
-     * each time ImageIO asks it whether it can decode a file (PixelMed imageio 20200328).
+     * each time ImageIO queries whether it can decode a file (PixelMed imageio 20200328).
      * NOTE: DICOM JPEG lossless decoding, when it is built, must register it again.
      */
     static void silenceNoisyImageReaders() {

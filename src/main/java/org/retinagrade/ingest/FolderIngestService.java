@@ -25,7 +25,8 @@ import org.retinagrade.study.CohortService;
  * decoded within a pixel budget, written to the study's content-addressed store and
  * recorded with its label, patient pseudonym and laterality. A file that fails is
  * quarantined with its reason and the job goes on with the next one. Nothing stored is
- * overwritten: a duplicate with a different label keeps the stored label and says so.
+ * overwritten: a duplicate with a different label keeps the stored label, and its job item
+ * records the label that was not applied.
  */
 @ApplicationScoped
 public class FolderIngestService {
@@ -42,7 +43,7 @@ public class FolderIngestService {
     @Inject
     AuditTrail auditTrail;
 
-    /** What to ingest and where to put it. */
+    /** Ingestion settings: source folder and label CSV, target cohort and study, pixel budget, pseudonym namespace, actor. */
     public record Options(Path folder, Path labelsCsv, String cohortName, String studyName, long maxPixels,
             String patientNamespace, String actor) {
 

@@ -81,7 +81,7 @@ public class EfficientNetV2 extends AbstractBlock {
         return classes;
     }
 
-    /** The feature blocks in torchvision's {@code features} order: stem, stages, head convolution. */
+    /** Returns the feature blocks in torchvision's {@code features} order: stem, stages, head convolution. */
     public List<Block> features() {
         return Collections.unmodifiableList(features);
     }

@@ -39,7 +39,7 @@ public final class AugmentationPipeline {
     }
 
     /**
-     * The default training pipeline of common fundus fine-tuning practice: random resized
+     * Returns the default training pipeline of common fundus fine-tuning practice: random resized
      * crop (scale 0.8-1.0, ratio 3/4-4/3), horizontal and vertical flips (p 0.5), rotation
      * by any angle, and colour jitter (0.4, 0.4, 0.4, 0.1, p 0.8).
      */
@@ -48,7 +48,7 @@ public final class AugmentationPipeline {
                 new RandomFlip(false, 0.5), new RandomRotation(180), ColorJitter.standard()));
     }
 
-    /** Every augmentation with its default settings and p = 1, in a fixed order; for previews. */
+    /** Returns every augmentation with its default settings and p = 1, in a fixed order, for previews. */
     public static List<Augmentation> catalogue(int size) {
         List<Augmentation> all = new ArrayList<>();
         for (String type : List.of("random-resized-crop", "horizontal-flip", "vertical-flip", "rotation", "color-jitter",
