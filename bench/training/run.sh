@@ -10,7 +10,8 @@ if ! $peer -c 'import torchvision' 2>/dev/null; then
   echo "bench: the peer needs Debian's python3-torch and python3-torchvision: apt-get install -y python3-torch python3-torchvision" >&2
   exit 2
 fi
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# Both sides run with the launcher's default policy unless OMP_WAIT_POLICY is set.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-ACTIVE}
 echo "== RetinaGrade EfficientNetV2-$variant, $resolution px, batch $batch, $threads threads"
 ours=$("$root/bin/retinagrade" model bench --variant "$variant" --resolution "$resolution" --batch-size "$batch" \
   --steps "$steps" --threads "$threads" 2>/dev/null | tee /dev/stderr)
