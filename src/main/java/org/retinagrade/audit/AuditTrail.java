@@ -24,7 +24,9 @@ import java.util.Optional;
  * event) and {@code canonical} is the JSON array {@code [actor, action, entity, entity_id,
  * occurred_at, details]} with {@code occurred_at} in ISO-8601 UTC at microsecond precision.
  * A database trigger rejects UPDATE, DELETE and TRUNCATE on the table, so changing history
- * needs the trigger disabled, and {@link #verify()} then finds the changed row.
+ * needs the trigger disabled, and {@link #verify()} then finds a changed, inserted or removed
+ * event. NOTE: removing only the newest events leaves a shorter chain that still verifies,
+ * because the head hash is not anchored outside the table.
  */
 @ApplicationScoped
 public class AuditTrail {

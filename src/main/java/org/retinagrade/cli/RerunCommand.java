@@ -82,7 +82,8 @@ public class RerunCommand implements Callable<Integer>, DatabaseCommand {
             List<RunMetric> metrics = RunMetric.list("runId = ?1 and epoch is null", runId);
             for (RunMetric metric : metrics) {
                 values.put(metric.subgroup + "/" + metric.name + "/value", metric.value);
-                values.put(metric.subgroup + "/" + metric.name + "/ci", metric.ciLow == null ? null : metric.ciLow + metric.ciHigh);
+                values.put(metric.subgroup + "/" + metric.name + "/ci_low", metric.ciLow);
+                values.put(metric.subgroup + "/" + metric.name + "/ci_high", metric.ciHigh);
             }
             return values;
         });

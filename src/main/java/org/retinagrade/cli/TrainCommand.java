@@ -157,13 +157,19 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
         String[] arguments;
         try {
             if (resume != null) {
-                Map<String, Object> provenance = service.resumeRun(resume, actor);
+                // The stored arguments are parsed before the run is marked running again, so a bad
+                // argument list cannot leave it stuck in that state; the actor of this call is kept.
                 @SuppressWarnings("unchecked")
-                List<String> stored = (List<String>) provenance.get("arguments");
+                List<String> stored = (List<String>) service.provenanceOf(resume).get("arguments");
                 arguments = stored.toArray(String[]::new);
+                String resumingActor = actor;
                 new CommandLine(this).parseArgs(arguments);
+                actor = resumingActor;
+                service.resumeRun(resume, actor);
             } else {
-                arguments = spec.commandLine().getParseResult().originalArgs().toArray(String[]::new);
+                List<String> original = spec.commandLine().getParseResult().originalArgs();
+                int start = original.indexOf("train") + 1;
+                arguments = original.subList(start, original.size()).toArray(String[]::new);
             }
             if (cohort == null) {
                 throw new IllegalArgumentException("missing --cohort (or --resume RUN_ID)");
@@ -175,6 +181,14 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
             }
             if (teacherRun != null) {
                 TrainingService.TrainedWeights teacher = service.trainedWeights(teacherRun);
+                Map<String, Object> expected = Map.of("resolution", resolution, "ben_graham", benGraham, "clahe", clahe);
+                for (Map.Entry<String, Object> setting : expected.entrySet()) {
+                    if (!String.valueOf(setting.getValue()).equals(String.valueOf(teacher.model().get(setting.getKey())))) {
+                        throw new IllegalArgumentException("teacher run " + teacherRun + " was trained with " + setting.getKey()
+                                + " " + teacher.model().get(setting.getKey()) + ", this run uses " + setting.getValue()
+                                + "; give the same preprocessing so that the teacher sees images as it was trained");
+                    }
+                }
                 config = config.withDistillation(new org.retinagrade.training.Distillation(teacher.file(), teacher.variant(),
                         distillTemperature, distillAlpha));
             }
@@ -183,6 +197,9 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
             TrainingService.Dataset data = service.dataset(cohort, validationFraction, seed);
             System.err.printf("cohort %s: %d training and %d validation images (%s)%n", cohort, data.train().size(),
                     data.validation().size(), data.splitSource());
+            if (runId != null) {
+                TrainingService.checkManifest(runId, service.provenanceOf(runId), data);
+            }
             if (runId == null) {
                 runId = service.createRun(data.cohortId(), seed, provenance(arguments, data), actor);
             }

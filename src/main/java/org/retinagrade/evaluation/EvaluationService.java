@@ -86,7 +86,12 @@ public class EvaluationService {
                 (Boolean) model.get("clahe"), 2.0, 8);
 
         TrainingService.Dataset data = trainingService.dataset(cohort, fraction, run.seed);
+        TrainingService.checkManifest(runId, provenance, data);
         String split = data.test().isEmpty() ? "validation" : "test";
+        if (data.test().isEmpty()) {
+            progress.println("NOTE: cohort " + cohort + " has no test split, so this evaluates the validation split that chose"
+                    + " the best epoch; expect optimistic metrics");
+        }
         List<Sample> samples = data.test().isEmpty() ? data.validation() : data.test();
         if (samples.isEmpty()) {
             throw new IllegalArgumentException("cohort " + cohort + " has no " + split + " images to evaluate");

@@ -52,6 +52,7 @@ public final class ContentStore {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(temporary, target);
             }
+            org.retinagrade.AtomicFiles.syncDirectory(target.getParent());
         } catch (FileAlreadyExistsException e) {
             // Another writer stored the same content first; its object is identical.
         } finally {

@@ -257,6 +257,15 @@ public class FolderIngestService {
                 auditTrail.append(actor, "cohort.member.added", "cohort", cohort.id,
                         Map.of("image", existing.id, "label", entry.label() == null ? "none" : entry.label().toString()));
                 message = "already stored as image " + existing.id + "; added to cohort " + cohort.name;
+            } else if (entry.label() != null && member.label == null) {
+                // Filling a missing label overwrites nothing.
+                member.label = entry.label().shortValue();
+                if (member.split == null) {
+                    member.split = entry.split();
+                }
+                auditTrail.append(actor, "cohort.member.labelled", "cohort", cohort.id,
+                        Map.of("image", existing.id, "label", entry.label().toString()));
+                message = "already stored as image " + existing.id + "; label " + entry.label() + " added";
             } else if (entry.label() != null && member.label != null && member.label.intValue() != entry.label()) {
                 message = "already stored as image " + existing.id + " with label " + member.label
                         + "; the label " + entry.label() + " given here was not applied";

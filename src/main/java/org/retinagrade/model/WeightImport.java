@@ -48,6 +48,14 @@ public final class WeightImport {
             byName.put(array.getName(), array);
         }
 
+        try {
+            return copy(model, file, byName);
+        } finally {
+            arrays.close();
+        }
+    }
+
+    private static Result copy(EfficientNetV2 model, Path file, Map<String, NDArray> byName) throws IOException {
         int loaded = 0;
         boolean classifierReplaced = false;
         for (Map.Entry<String, Parameter> entry : model.torchNames().entrySet()) {
@@ -66,12 +74,13 @@ public final class WeightImport {
                 throw new IOException("invalid pretrained weights " + file + ": entry '" + name + "' has shape "
                         + source.getShape() + ", the model expects " + target.getShape());
             }
-            target.set(source.toType(target.getDataType(), false).toByteBuffer());
+            try (NDArray converted = source.toType(target.getDataType(), true)) {
+                target.set(converted.toByteBuffer());
+            }
             loaded++;
         }
         List<String> ignored = new ArrayList<>(byName.keySet());
         ignored.removeIf(n -> n.endsWith("num_batches_tracked"));
-        arrays.close();
         if (classifierReplaced) {
             LOG.infof("pretrained classifier has another class count; a new %d-class classifier is used", model.classes());
         }

@@ -65,6 +65,18 @@ public final class ProtocolLoader {
 
     /** Validates protocol text read from {@code file} (used for messages and relative paths). */
     public static StudyProtocol parse(String text, Path file, Path dataOverride) {
+        return parse(text, file, dataOverride, true);
+    }
+
+    /**
+     * Validates the stored text of a protocol that already ran; its data folder, label CSV
+     * and pretrained file are not checked again, because the run no longer reads them.
+     */
+    public static StudyProtocol parseStored(String text, Path file, Path dataFolder) {
+        return parse(text, file, dataFolder, false);
+    }
+
+    private static StudyProtocol parse(String text, Path file, Path dataOverride, boolean checkFiles) {
         Map<String, Integer> lines = new HashMap<>();
         JsonNode content;
         try {
@@ -96,7 +108,7 @@ public final class ProtocolLoader {
             problems.add(describe(pointer, lines) + ": " + explain(message));
         }
         if (problems.isEmpty()) {
-            semanticChecks(content, file, dataOverride, lines, problems);
+            semanticChecks(content, file, dataOverride, lines, problems, checkFiles);
         }
         if (!problems.isEmpty()) {
             problems.sort(String::compareTo);
@@ -108,7 +120,7 @@ public final class ProtocolLoader {
     }
 
     private static void semanticChecks(JsonNode content, Path file, Path dataOverride, Map<String, Integer> lines,
-            List<String> problems) {
+            List<String> problems, boolean checkFiles) {
         JsonNode split = content.get("split");
         double sum = split.get("train").asDouble() + split.get("validation").asDouble() + split.get("test").asDouble();
         if (Math.abs(sum - 1) > 1e-9) {
@@ -135,6 +147,9 @@ public final class ProtocolLoader {
             } catch (IllegalArgumentException e) {
                 problems.add(describe("/evaluation/tta/" + i, lines) + ": " + e.getMessage());
             }
+        }
+        if (!checkFiles) {
+            return;
         }
         Path data = dataFolder(content, file, dataOverride);
         if (data == null) {

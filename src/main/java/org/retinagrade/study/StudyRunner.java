@@ -95,7 +95,8 @@ public class StudyRunner {
                 java.util.Arrays.stream(perGrade).sum(), java.util.Arrays.toString(perGrade)));
 
         long protocolId = storeProtocol(protocol);
-        TrainingService.Dataset data = trainingService.dataset(cohortName, 0.2, protocol.longAt("/training/seed", 42));
+        TrainingService.Dataset data = trainingService.dataset(cohortName, protocol.doubleAt("/split/validation", 0.15),
+                protocol.longAt("/training/seed", 42));
         long seed = protocol.longAt("/training/seed", 42);
         long runId = trainingService.createRun(data.cohortId(), protocolId, seed, provenance(protocol, data), actor);
         progress.println("  run " + runId + " created");
@@ -104,8 +105,9 @@ public class StudyRunner {
 
     /** Continues a stopped run from its last checkpoint, with its stored protocol and data folder. */
     public Result resume(long runId, String actor, PrintStream progress) throws IOException {
-        Map<String, Object> provenance = trainingService.resumeRun(runId, actor);
-        StudyProtocol protocol = storedProtocol(runId, provenance);
+        // The stored protocol is checked before the run is marked running again.
+        StudyProtocol protocol = storedProtocol(runId, trainingService.provenanceOf(runId));
+        trainingService.resumeRun(runId, actor);
         progress.println("resuming run " + runId + " of protocol " + protocol.name() + " (stages 1-2 are done)");
         return continueRun(runId, protocol, actor, progress);
     }
@@ -118,7 +120,7 @@ public class StudyRunner {
         }
         Protocol stored = QuarkusTransaction.requiringNew().call(() -> Protocol.findById(run.protocolId));
         Path file = Path.of((String) provenance.get("protocol_file"));
-        return ProtocolLoader.parse(stored.body, file, Path.of((String) provenance.get("data_folder")));
+        return ProtocolLoader.parseStored(stored.body, file, Path.of((String) provenance.get("data_folder")));
     }
 
     private Result continueRun(long runId, StudyProtocol protocol, String actor, PrintStream progress) throws IOException {
@@ -126,7 +128,9 @@ public class StudyRunner {
         stage(progress, 3, "train EfficientNetV2-" + protocol.textAt("/model/variant", "small"));
         TrainingConfig config = trainingConfig(protocol);
         EngineThreads.set(config.threads());
-        TrainingService.Dataset data = trainingService.dataset(cohortName, 0.2, config.seed());
+        TrainingService.Dataset data = trainingService.dataset(cohortName, protocol.doubleAt("/split/validation", 0.15),
+                config.seed());
+        TrainingService.checkManifest(runId, trainingService.provenanceOf(runId), data);
         PreparedImageCache cache = new PreparedImageCache(Workspace.root().resolve("cache").resolve("prepared"), 1L << 30);
         GraderTrainer trainer = new GraderTrainer(config, cache, progress);
         if (stopAfterEpoch > 0) {

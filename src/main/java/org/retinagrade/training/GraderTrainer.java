@@ -117,16 +117,33 @@ public class GraderTrainer {
             throw new IllegalArgumentException("training set has " + trainSet.size() + " gradable images; at least 2 are needed");
         }
         Files.createDirectories(runFolder);
-        List<byte[]> trainImages = prepareAll(trainSet, "training");
+        List<byte[]> preparedTrain = prepareAll(trainSet, "training");
         List<byte[]> validationImages = prepareAll(validationSet, "validation");
+        // Ungradable images leave the training set here, so that sampling and the schedule count only usable ones.
+        List<Sample> usableTrain = new ArrayList<>();
+        List<byte[]> trainImages = new ArrayList<>();
+        for (int i = 0; i < trainSet.size(); i++) {
+            if (preparedTrain.get(i) != null) {
+                usableTrain.add(trainSet.get(i));
+                trainImages.add(preparedTrain.get(i));
+            }
+        }
+        if (usableTrain.size() < 2) {
+            throw new IllegalArgumentException("training set has " + usableTrain.size() + " gradable images of "
+                    + trainSet.size() + "; at least 2 are needed");
+        }
         int resolution = config.preprocess().resolution();
 
         Engine.getInstance().setRandomSeed((int) SampleRandom.forSample(config.seed(), 0, -2).nextLong());
         EfficientNetV2 network = new EfficientNetV2(EfficientNetV2Config.named(config.variant()), config.classes());
-        try (Model model = Model.newInstance("grader", Device.cpu().equals(Engine.getInstance().defaultDevice())
-                ? Device.cpu() : Engine.getInstance().defaultDevice())) {
+        // The engine's default device is a GPU when a CUDA build of libtorch is present, else the CPU.
+        try (Model model = Model.newInstance("grader", Engine.getInstance().defaultDevice())) {
             model.setBlock(network);
-            int draws = config.drawsPerEpoch() > 0 ? config.drawsPerEpoch() : trainSet.size();
+            int draws = config.drawsPerEpoch() > 0 ? config.drawsPerEpoch() : usableTrain.size();
+            if (config.sampler() == EpochSampler.Kind.SHUFFLE) {
+                // A shuffle draws each image at most once per epoch.
+                draws = Math.min(draws, usableTrain.size());
+            }
             long stepsPerEpoch = optimizerStepsPerEpoch(draws, config.batchSize(), config.accumulationSteps());
             long totalSteps = stepsPerEpoch * config.epochs();
             LearningRateSchedule schedule = new LearningRateSchedule(
@@ -160,10 +177,15 @@ public class GraderTrainer {
                 }
 
                 EfficientNetV2 teacher = config.distillation() == null ? null : loadTeacher(model.getNDManager(), inputShape);
-                EpochSampler sampler = EpochSampler.of(config.sampler(), trainSet, config.classes(), draws, config.seed());
+                EpochSampler sampler = EpochSampler.of(config.sampler(), usableTrain, config.classes(), draws, config.seed());
                 Path bestWeights = runFolder.resolve("best.params");
                 boolean stoppedEarly = false;
                 for (int epoch = state.epoch + 1; epoch <= config.epochs(); epoch++) {
+                    if (config.earlyStoppingPatience() > 0 && state.epochsWithoutImprovement >= config.earlyStoppingPatience()) {
+                        // A run stopped right after the epoch that exhausted the patience resumes here.
+                        stoppedEarly = true;
+                        break;
+                    }
                     Engine.getInstance().setRandomSeed((int) SampleRandom.forSample(config.seed(), epoch, -3).nextLong());
                     int trainable = applyFreezing(network, epoch);
                     int stageResolution = resolution;
@@ -179,7 +201,7 @@ public class GraderTrainer {
                         progress.printf(Locale.ROOT, "epoch %d: progressive stage %d of %d, %d px, dropout %.2f, augmentation"
                                 + " magnitude %.2f%n", epoch, stage + 1, progressive.stages(), stageResolution, dropout, magnitude);
                     }
-                    double[] trainStats = trainEpoch(trainer, optimizer, network, teacher, sampler.indices(epoch), trainSet,
+                    double[] trainStats = trainEpoch(trainer, optimizer, network, teacher, sampler.indices(epoch), usableTrain,
                             trainImages, epoch, stepsPerEpoch, state, stageResolution, stagePipeline);
                     double[] validation = validate(model, network, validationSet, validationImages, loss);
                     EpochResult result = new EpochResult(epoch, trainStats[0], validation[0], validation[1], validation[2],
@@ -187,14 +209,16 @@ public class GraderTrainer {
                     state.history.add(result);
                     printEpoch(result);
 
-                    boolean improved = !Double.isNaN(result.validationKappa())
-                            && (state.bestEpoch == 0 || result.validationKappa() > state.bestKappa);
-                    if (improved || state.bestEpoch == 0) {
+                    double kappa = result.validationKappa();
+                    boolean improved = !Double.isNaN(kappa) && (Double.isNaN(state.bestKappa) || kappa > state.bestKappa);
+                    if (improved || (Double.isNaN(kappa) && Double.isNaN(state.bestKappa))) {
+                        // While validation cannot be scored (empty, ungradable or a single grade), the latest
+                        // weights count as the best, and such epochs do not count toward early stopping.
                         state.bestEpoch = epoch;
-                        state.bestKappa = result.validationKappa();
+                        state.bestKappa = kappa;
                         state.epochsWithoutImprovement = 0;
                         AtomicFiles.write(bestWeights, parameterBytes(network), false);
-                    } else {
+                    } else if (!Double.isNaN(kappa)) {
                         state.epochsWithoutImprovement++;
                     }
                     state.epoch = epoch;
@@ -349,6 +373,18 @@ public class GraderTrainer {
             }
             if (batchesInStep == 0) {
                 break;
+            }
+            if (batchesInStep < accumulation) {
+                // Each batch added 1/accumulation of its gradient; a short last step is rescaled to a mean.
+                float rescale = (float) accumulation / batchesInStep;
+                for (ai.djl.nn.Parameter parameter : network.getParameters().values()) {
+                    NDArray weight = parameter.getArray();
+                    if (parameter.requiresGradient() && weight.hasGradient()) {
+                        try (NDArray gradient = weight.getGradient()) {
+                            gradient.muli(rescale);
+                        }
+                    }
+                }
             }
             state.globalStep++;
             optimizer.setStep(state.globalStep);

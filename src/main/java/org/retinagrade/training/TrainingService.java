@@ -90,6 +90,19 @@ public class TrainingService {
         });
     }
 
+    /**
+     * Rejects data that differs from what a run was trained on: the manifest (image hashes,
+     * labels and splits) recomputed now must equal the one stored in the run's provenance.
+     */
+    public static void checkManifest(long runId, Map<String, Object> provenance, Dataset data) {
+        Object stored = provenance.get("data_manifest_sha256");
+        if (stored != null && !stored.equals(data.manifestSha256())) {
+            throw new IllegalArgumentException("the images, labels or splits of cohort " + provenance.get("cohort")
+                    + " changed since run " + runId + " was trained (data manifest " + stored + ", now "
+                    + data.manifestSha256() + "), so its held-out images are no longer known; train a new run");
+        }
+    }
+
     public long createRun(long cohortId, long seed, Map<String, Object> provenance, String actor) {
         return createRun(cohortId, null, seed, provenance, actor);
     }
@@ -106,6 +119,18 @@ public class TrainingService {
             run.persist();
             auditTrail.append(actor, "run.started", "run", run.id, Map.of("cohort", cohortId, "seed", seed));
             return run.id;
+        });
+    }
+
+    /** Returns a run's stored provenance. */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> provenanceOf(long runId) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Run run = Run.findById(runId);
+            if (run == null) {
+                throw new IllegalArgumentException("run " + runId + " not found; `retinagrade runs` lists runs");
+            }
+            return (Map<String, Object>) JSON.readValue(run.provenance, LinkedHashMap.class);
         });
     }
 
@@ -159,7 +184,13 @@ public class TrainingService {
             return run.id;
         });
         Path weights = weightsFor.apply(runId);
-        String sha = writer.write(weights);
+        String sha;
+        try {
+            sha = writer.write(weights);
+        } catch (java.io.IOException | RuntimeException e) {
+            finishRun(runId, "failed", e.toString(), null, null, null, 0, actor);
+            throw e;
+        }
         QuarkusTransaction.requiringNew().run(() -> {
             Run run = Run.findById(runId);
             run.status = "succeeded";
@@ -175,8 +206,8 @@ public class TrainingService {
         return runId;
     }
 
-    /** Best weights of a finished run and its model variant, for use as a distillation teacher. */
-    public record TrainedWeights(Path file, String variant) {
+    /** Best weights of a finished run with its model settings, for use as a distillation teacher. */
+    public record TrainedWeights(Path file, String variant, Map<String, Object> model) {
     }
 
     public TrainedWeights trainedWeights(long runId) {
@@ -189,7 +220,7 @@ public class TrainingService {
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> model = (Map<String, Object>) JSON.readValue(run.provenance, LinkedHashMap.class).get("model");
-            return new TrainedWeights(Workspace.root().resolve(artifact.path), (String) model.get("variant"));
+            return new TrainedWeights(Workspace.root().resolve(artifact.path), (String) model.get("variant"), model);
         });
     }
 
@@ -229,7 +260,8 @@ public class TrainingService {
                 artifact.epoch = result.bestEpoch();
                 artifact.persist();
                 details.put("best_epoch", result.bestEpoch());
-                details.put("weights_sha256", result.weightsSha256());
+                details.put("best_weights_sha256", bestWeightsSha256);
+                details.put("final_weights_values_sha256", result.weightsSha256());
             }
             if (error != null) {
                 details.put("error", error);

@@ -238,6 +238,24 @@ class FolderIngestTest {
     }
 
     @Test
+    void labelsFillUnlabelledMembers() throws Exception {
+        Path folder = freshFolder("label-later");
+        new FundusPhantom(96).writeStudy(folder, 1, 22);
+        Path flat = freshFolder("label-later-flat");
+        Files.createDirectories(flat);
+        Files.copy(folder.resolve("images/2_left.jpeg"), flat.resolve("2_left.jpeg"));
+        CliRunner.run(factory, "ingest", "folder", flat.toString(), "--cohort", "label-later", "--study", "ingest-test");
+        assertEquals(1L, cohortService.summary("label-later").get().perGrade().get("unlabelled"));
+
+        CliRunner.Result labelled = CliRunner.run(factory, "ingest", "folder", folder.toString(), "--cohort", "label-later",
+                "--study", "ingest-test");
+        assertTrue(labelled.out().contains("duplicates 1"), labelled.out());
+        CohortService.Summary summary = cohortService.summary("label-later").get();
+        assertEquals(0L, summary.perGrade().get("unlabelled"));
+        assertEquals(1L, summary.perGrade().get("1"), "2_left is the grade-1 image of the phantom");
+    }
+
+    @Test
     void invalidCohortNameIsRejected() throws Exception {
         Path folder = freshFolder("bad-name");
         new FundusPhantom(96).writeStudy(folder, 1, 17);

@@ -135,6 +135,15 @@ class GraderTrainerTest {
     }
 
     @Test
+    void emptyValidationKeepsLatestWeightsAsBest() throws Exception {
+        PreparedImageCache cache = new PreparedImageCache(ROOT.resolve("cache"), 64 << 20);
+        GraderTrainer trainer = new GraderTrainer(config(2), cache, new PrintStream(new ByteArrayOutputStream()));
+        GraderTrainer.Result result = trainer.train(TRAIN, List.of(), ROOT.resolve("no-validation"), epoch -> { });
+        assertEquals(2, result.bestEpoch(), "with nothing to score, the latest epoch is the best");
+        assertTrue(Double.isNaN(result.bestKappa()));
+    }
+
+    @Test
     void lossFallsOnPhantoms() throws Exception {
         TrainingConfig base = config(8);
         TrainingConfig crossEntropy = new TrainingConfig(base.variant(), 5, base.preprocess(),

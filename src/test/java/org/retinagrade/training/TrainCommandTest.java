@@ -49,6 +49,25 @@ class TrainCommandTest {
                 ModelArtifact.<ModelArtifact>find("runId", run.id).firstResult());
         assertEquals("best-weights", artifact.kind);
         assertTrue(java.nio.file.Files.isRegularFile(TestDatabase.WORKSPACE.resolve(artifact.path)), artifact.path);
+
+        CliRunner.Result finished = CliRunner.run(factory, "train", "--resume", run.id.toString());
+        assertEquals(2, finished.exitCode());
+        assertTrue(finished.err().contains("already succeeded"), finished.err());
+
+        // A failed run resumes from its checkpoint with its stored arguments.
+        QuarkusTransaction.requiringNew().run(() -> Run.update("status = 'failed' where id = ?1", run.id));
+        CliRunner.Result resumed = CliRunner.run(factory, "train", "--resume", run.id.toString());
+        assertEquals(0, resumed.exitCode(), resumed.err());
+        assertTrue(resumed.err().contains("resuming after epoch 2"), resumed.err());
+
+        // Changed labels make the run's held-out images unknown, so evaluation is rejected.
+        QuarkusTransaction.requiringNew().run(() -> org.retinagrade.study.CohortMember.getEntityManager()
+                .createNativeQuery("UPDATE cohort_member SET label = (label + 1) % 5 WHERE cohort_id = ?1 AND image_id ="
+                        + " (SELECT min(image_id) FROM cohort_member WHERE cohort_id = ?1)")
+                .setParameter(1, run.cohortId).executeUpdate());
+        CliRunner.Result evaluate = CliRunner.run(factory, "evaluate", "--run", run.id.toString(), "--bootstrap", "0");
+        assertEquals(2, evaluate.exitCode(), evaluate.out());
+        assertTrue(evaluate.err().contains("changed since run " + run.id), evaluate.err());
     }
 
     @Test
