@@ -137,12 +137,7 @@ public class ModelCommand {
             }
             System.err.printf(Locale.ROOT, "pruned %,d of %,d convolution weights (%.1f %%, magnitude <= %.3g) into run %d%n",
                     pruned[0].zeroed(), pruned[0].total(), 100 * pruned[0].sparsity(), pruned[0].threshold(), newRun);
-            var outcome = evaluationService.evaluate(newRun, new org.retinagrade.evaluation.EvaluationService.Options(
-                    java.util.List.of(org.retinagrade.evaluation.TtaTransform.IDENTITY,
-                            org.retinagrade.evaluation.TtaTransform.HORIZONTAL_FLIP,
-                            org.retinagrade.evaluation.TtaTransform.VERTICAL_FLIP),
-                    org.retinagrade.evaluation.TtaPredictor.Combine.MEAN_PROBABILITIES, resamples, 2026,
-                    org.retinagrade.evaluation.GradeMetrics.OperatingPoints.defaults()), System.err);
+            var outcome = evaluationService.evaluate(newRun, sourceEvaluationOptions(source.provenance, resamples), System.err);
             System.out.printf(Locale.ROOT, "run %d (run %d pruned by %.0f %%) evaluated on %d %s images:%n", newRun, run,
                     amount * 100, outcome.images(), outcome.split());
             for (String name : java.util.List.of("accuracy", "quadratic_kappa", "referable_auc")) {
@@ -150,6 +145,27 @@ public class ModelCommand {
             }
             return 0;
         }
+    }
+
+    /** Uses the source run's stored evaluation settings, so that pruned and source metrics compare; defaults otherwise. */
+    @SuppressWarnings("unchecked")
+    static org.retinagrade.evaluation.EvaluationService.Options sourceEvaluationOptions(String provenanceJson, int resamples)
+            throws IOException {
+        Map<String, Object> provenance = new com.fasterxml.jackson.databind.ObjectMapper().readValue(provenanceJson, Map.class);
+        Map<String, Object> evaluation = (Map<String, Object>) provenance.getOrDefault("evaluation", Map.of());
+        java.util.List<org.retinagrade.evaluation.TtaTransform> tta = new java.util.ArrayList<>();
+        for (Object name : (java.util.List<Object>) evaluation.getOrDefault("tta", java.util.List.of("identity", "hflip", "vflip"))) {
+            tta.add(org.retinagrade.evaluation.TtaTransform.parse(String.valueOf(name)));
+        }
+        Map<String, Object> points = (Map<String, Object>) evaluation.getOrDefault("operating_points", Map.of());
+        return new org.retinagrade.evaluation.EvaluationService.Options(tta,
+                "mean_logits".equals(evaluation.get("combine")) ? org.retinagrade.evaluation.TtaPredictor.Combine.MEAN_LOGITS
+                        : org.retinagrade.evaluation.TtaPredictor.Combine.MEAN_PROBABILITIES,
+                resamples, ((Number) evaluation.getOrDefault("bootstrap_seed", 2026)).longValue(),
+                new org.retinagrade.evaluation.GradeMetrics.OperatingPoints(
+                        ((Number) points.getOrDefault("sensitivity_target", 0.9)).doubleValue(),
+                        ((Number) points.getOrDefault("specificity_target", 0.9)).doubleValue(),
+                        ((Number) points.getOrDefault("threshold", 0.5)).doubleValue()));
     }
 
     @Command(name = "bench", mixinStandardHelpOptions = true,

@@ -178,10 +178,10 @@ public final class Charts {
         return png(chart, WIDTH, HEIGHT);
     }
 
-    /** Training and validation loss and validation quadratic kappa per epoch. */
+    /** Training loss (the training objective), validation NLL and validation quadratic kappa per epoch. */
     public static byte[] training(List<ReportData.EpochRow> history) throws IOException {
         XYSeries train = new XYSeries("training loss");
-        XYSeries validation = new XYSeries("validation loss");
+        XYSeries validation = new XYSeries("validation NLL (cross-entropy)");
         XYSeries kappa = new XYSeries("validation quadratic kappa");
         for (ReportData.EpochRow row : history) {
             addIfDefined(train, row.epoch(), row.trainLoss());

@@ -87,7 +87,7 @@ public class ReportService {
                 double value = row[2] == null ? Double.NaN : ((Number) row[2]).doubleValue();
                 switch ((String) row[1]) {
                     case "train_loss" -> values[0] = value;
-                    case "validation_loss" -> values[1] = value;
+                    case "validation_nll", "validation_loss" -> values[1] = value;
                     case "validation_quadratic_kappa" -> values[2] = value;
                     default -> { }
                 }

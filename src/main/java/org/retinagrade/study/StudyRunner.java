@@ -107,6 +107,15 @@ public class StudyRunner {
     public Result resume(long runId, String actor, PrintStream progress) throws IOException {
         // The stored protocol is checked before the run is marked running again.
         StudyProtocol protocol = storedProtocol(runId, trainingService.provenanceOf(runId));
+        Run run = QuarkusTransaction.requiringNew().call(() -> Run.findById(runId));
+        long predictions = QuarkusTransaction.requiringNew().call(() -> org.retinagrade.evaluation.Prediction.count("runId", runId));
+        if ("succeeded".equals(run.status) && predictions == 0) {
+            progress.println("resuming run " + runId + " of protocol " + protocol.name() + " at evaluation (training is done)");
+            String bestSha = QuarkusTransaction.requiringNew().call(() -> org.retinagrade.model.ModelArtifact
+                    .<org.retinagrade.model.ModelArtifact>find("runId = ?1 and kind = 'best-weights' ORDER BY id DESC", runId)
+                    .firstResult().sha256.trim());
+            return evaluateAndReport(runId, protocol, bestSha, progress);
+        }
         trainingService.resumeRun(runId, actor);
         progress.println("resuming run " + runId + " of protocol " + protocol.name() + " (stages 1-2 are done)");
         return continueRun(runId, protocol, actor, progress);
@@ -151,6 +160,11 @@ public class StudyRunner {
         trainingService.finishRun(runId, "succeeded", null, trained, trained.bestWeights(), bestSha,
                 EfficientNetV2.countParameters(EfficientNetV2Config.named(config.variant()), 5), actor);
 
+        return evaluateAndReport(runId, protocol, bestSha, progress);
+    }
+
+    private Result evaluateAndReport(long runId, StudyProtocol protocol, String bestSha, PrintStream progress)
+            throws IOException {
         stage(progress, 4, "evaluate with TTA");
         List<TtaTransform> tta = new ArrayList<>();
         JsonNode ttaNode = protocol.at("/evaluation/tta");

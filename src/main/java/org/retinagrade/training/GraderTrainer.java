@@ -402,7 +402,10 @@ public class GraderTrainer {
         return new double[] {lossCount == 0 ? Double.NaN : lossSum / lossCount, imagesSeen / seconds};
     }
 
-    /** Returns {loss, quadratic kappa, accuracy} on the validation set; NaN when it is empty. */
+    /**
+     * Returns {negative log-likelihood of the reference grade, quadratic kappa, accuracy} on the
+     * validation set; NaN when it is empty. The NLL is plain cross-entropy, whatever the training loss.
+     */
     private double[] validate(Model model, EfficientNetV2 network, List<Sample> samples, List<byte[]> images, FocalLoss loss) {
         List<Integer> usable = new ArrayList<>();
         for (int i = 0; i < samples.size(); i++) {
@@ -456,7 +459,7 @@ public class GraderTrainer {
     }
 
     private void printEpoch(EpochResult r) {
-        progress.printf(Locale.ROOT, "epoch %d/%d done: train loss %.4f, validation loss %.4f, quadratic kappa %.4f,"
+        progress.printf(Locale.ROOT, "epoch %d/%d done: train loss %.4f, validation NLL %.4f, quadratic kappa %.4f,"
                 + " accuracy %.3f, %.1f img/s%n", r.epoch(), config.epochs(), r.trainLoss(), r.validationLoss(),
                 r.validationKappa(), r.validationAccuracy(), r.imagesPerSecond());
     }

@@ -233,7 +233,7 @@ public class TrainingService {
         QuarkusTransaction.requiringNew().run(() -> {
             RunMetric.delete("runId = ?1 and epoch = ?2", runId, result.epoch());
             RunMetric.of(runId, "train_loss", result.epoch(), result.trainLoss()).persist();
-            RunMetric.of(runId, "validation_loss", result.epoch(), result.validationLoss()).persist();
+            RunMetric.of(runId, "validation_nll", result.epoch(), result.validationLoss()).persist();
             RunMetric.of(runId, "validation_quadratic_kappa", result.epoch(), result.validationKappa()).persist();
             RunMetric.of(runId, "validation_accuracy", result.epoch(), result.validationAccuracy()).persist();
             RunMetric.of(runId, "learning_rate", result.epoch(), result.learningRate()).persist();

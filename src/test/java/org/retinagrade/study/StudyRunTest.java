@@ -68,6 +68,12 @@ class StudyRunTest {
         long runId = Long.parseLong(first.out().replaceAll("(?s).*run (\\d+) succeeded.*", "$1"));
         assertTrue(Files.isRegularFile(TestDatabase.WORKSPACE.resolve("reports/" + runId + "/report.pdf")));
 
+        // A run whose evaluation never happened resumes at the evaluation stage.
+        QuarkusTransaction.requiringNew().run(() -> org.retinagrade.evaluation.Prediction.delete("runId", runId));
+        CliRunner.Result resumedAtEvaluation = CliRunner.run(factory, "run", "--resume", Long.toString(runId));
+        assertEquals(0, resumedAtEvaluation.exitCode(), resumedAtEvaluation.err());
+        assertTrue(resumedAtEvaluation.err().contains("at evaluation (training is done)"), resumedAtEvaluation.err());
+
         CliRunner.Result runs = CliRunner.run(factory, "runs");
         assertTrue(runs.out().contains("study-e2e"), runs.out());
 
