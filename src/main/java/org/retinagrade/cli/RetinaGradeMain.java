@@ -104,8 +104,8 @@ public class RetinaGradeMain implements QuarkusApplication {
     }
 
     /**
-     * Returns true when the arguments name a command that uses the database and ask for no
-     * help; invalid arguments return false so that picocli reports them without a start-up.
+     * Returns true when the arguments name a command that uses the database and request no
+     * help. Invalid arguments return false, so that picocli reports them without a start-up.
      */
     static boolean needsDatabase(String[] args) {
         CommandLine.ParseResult result;

@@ -111,7 +111,7 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
     @Option(names = "--label-smoothing", defaultValue = "0", description = "Label smoothing in [0, 1) (default: ${DEFAULT-VALUE}).")
     float labelSmoothing;
 
-    @Option(names = "--freeze-features", description = "Train only the classifier until --unfreeze says otherwise.")
+    @Option(names = "--freeze-features", description = "Train only the classifier until an --unfreeze step unfreezes feature blocks.")
     boolean freezeFeatures;
 
     @Option(names = "--unfreeze", split = ",", paramLabel = "EPOCH:STAGES",
@@ -157,8 +157,8 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
         String[] arguments;
         try {
             if (resume != null) {
-                // The stored arguments are parsed before the run is marked running again, so a bad
-                // argument list cannot leave it stuck in that state; the actor of this call is kept.
+                // The stored arguments are parsed before the run is marked running again, so that a bad
+                // argument list cannot leave it stuck in that state. The actor of this call is kept.
                 @SuppressWarnings("unchecked")
                 List<String> stored = (List<String>) service.provenanceOf(resume).get("arguments");
                 arguments = stored.toArray(String[]::new);

@@ -20,17 +20,18 @@ import org.opencv.imgproc.Imgproc;
  * <p>Method: on a copy scaled to at most {@value #WORK_SIZE} pixels on its long side, the
  * per-pixel maximum over R, G and B is median-filtered (3x3) and thresholded just above the
  * background level (the darkest of the four corner patches), so that a vignetted field edge
- * still counts as field; when noise in the surround reaches the frame on every row at
- * that level, Otsu's threshold is used instead. After a morphological opening the largest
- * connected component is kept, which drops printed text and specks in the surround. Its left and right ends on every row are boundary points,
- * except where they touch the image border (a field clipped by the frame). A least-squares
- * circle (Kasa fit) is fitted to them and refitted three times without points more than 3
- * median absolute residuals away, which ignores notches. The top and bottom ends of the
- * columns then join the fit where they lie within 1 % of the radius of that circle, which
- * keeps flat cut-offs of the camera mask out.
+ * still counts as field. When noise in the surround reaches the frame on every row at that
+ * level, Otsu's threshold is used instead. After a morphological opening the largest
+ * connected component is kept, which drops printed text and specks in the surround. Its
+ * left and right ends on every row are boundary points, except where they touch the image
+ * border (a field clipped by the frame). A least-squares circle (Kasa fit) is fitted to
+ * them and refitted three times without points more than 3 median absolute residuals
+ * away, which ignores notches. The top and bottom ends of the columns then join the fit
+ * where they lie within 1 % of the radius of that circle, which keeps flat cut-offs of the
+ * camera mask out.
  *
  * <p>An image without a usable field is returned as ungradable with the statistic that
- * decided it; detection never throws for image content. Stateless and thread-safe.
+ * decided it, rather than raising an exception. Stateless and thread-safe.
  */
 public record FundusRegion(double centreX, double centreY, double radius, boolean gradable, String reason,
         Map<String, Double> statistics) {
@@ -85,7 +86,7 @@ public record FundusRegion(double centreX, double centreY, double radius, boolea
                     p90, background), statistics);
         }
 
-        // The low threshold keeps vignetted field edges; when noise in the surround joins the field
+        // The low threshold keeps vignetted field edges. When noise in the surround joins the field
         // to the frame on every row, Otsu's threshold separates the two instead.
         int[] largest = null;
         List<double[]> rowPoints = List.of();
@@ -101,7 +102,7 @@ public record FundusRegion(double centreX, double centreY, double radius, boolea
         statistics.put("field_fraction", count(largest) / (double) largest.length);
 
         // Row ends lie on the circle even where a camera mask cuts the field flat at the top or
-        // bottom; column ends do not, so they join the fit only where they agree with the row fit.
+        // bottom. Column ends do not, so they join the fit only where they agree with the row fit.
         statistics.put("boundary_points", (double) rowPoints.size());
         if (rowPoints.size() < MIN_BOUNDARY_POINTS) {
             return ungradable("no circular fundus field found: only " + rowPoints.size() + " boundary points", statistics);
@@ -342,16 +343,16 @@ public record FundusRegion(double centreX, double centreY, double radius, boolea
                 break;
             }
             double limit = Math.max(1.0, 3 * median);
-            List<double[]> kept = new ArrayList<>();
+            List<double[]> nextInliers = new ArrayList<>();
             for (int i = 0; i < residuals.length; i++) {
                 if (residuals[i] <= limit) {
-                    kept.add(inliers.get(i));
+                    nextInliers.add(inliers.get(i));
                 }
             }
-            if (kept.size() < MIN_BOUNDARY_POINTS) {
+            if (nextInliers.size() < MIN_BOUNDARY_POINTS) {
                 break;
             }
-            inliers = kept;
+            inliers = nextInliers;
         }
         return circle;
     }

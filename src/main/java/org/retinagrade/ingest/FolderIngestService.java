@@ -154,8 +154,8 @@ public class FolderIngestService {
         Path file = entry.file().get();
         long size = Files.size(file);
         if (entry.problem() != null) {
-            byte[] kept = size <= MAX_FILE_BYTES ? Files.readAllBytes(file) : null;
-            return quarantineEntry(entry, jobId, entry.problem(), kept, quarantine, actor);
+            byte[] quarantineCopy = size <= MAX_FILE_BYTES ? Files.readAllBytes(file) : null;
+            return quarantineEntry(entry, jobId, entry.problem(), quarantineCopy, quarantine, actor);
         }
         if (size > MAX_FILE_BYTES) {
             return quarantineEntry(entry, jobId, "file of " + size + " bytes exceeds the limit of " + MAX_FILE_BYTES

@@ -49,7 +49,7 @@ public final class ImageProbe {
         }
         try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(content))) {
             String format = formatOf(content);
-            // Readers are chosen by magic number rather than ImageIO.getImageReaders(input), which asks
+            // Readers are chosen by magic number rather than ImageIO.getImageReaders(input), which queries
             // every registered reader, including PixelMed's JPEG lossless reader that prints on each call.
             Iterator<ImageReader> readers = format == null ? java.util.Collections.emptyIterator()
                     : ImageIO.getImageReadersByFormatName(format);
@@ -87,7 +87,7 @@ public final class ImageProbe {
         }
     }
 
-    /** Returns the ImageIO format name for the file's magic number, or null when it is none of the supported ones. */
+    /** Returns the ImageIO format name for the file's magic number, or null for an unsupported format. */
     static String formatOf(byte[] content) {
         if (startsWith(content, 0xFF, 0xD8, 0xFF)) {
             return "jpeg";

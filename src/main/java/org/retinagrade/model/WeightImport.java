@@ -28,7 +28,7 @@ public final class WeightImport {
     private WeightImport() {
     }
 
-    /** What was loaded: parameter count copied and whether the classifier was replaced. */
+    /** Import outcome: tensors copied, whether the classifier was replaced, and entries ignored. */
     public record Result(int loaded, boolean classifierReplaced, List<String> ignored) {
     }
 

@@ -29,7 +29,7 @@ public class RunMetric extends PanacheEntityBase {
 
     public Integer epoch;
 
-    /** Null where the value is undefined; {@link #note} then says why. */
+    /** Null where the value is undefined; {@link #note} then gives the reason. */
     public Double value;
 
     @Column(name = "ci_low")

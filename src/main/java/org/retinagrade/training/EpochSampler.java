@@ -6,7 +6,7 @@ import java.util.SplittableRandom;
 import org.retinagrade.imaging.augment.SampleRandom;
 
 /**
- * Chooses the sample order of each epoch from (seed, epoch) alone, so a resumed run sees
+ * Chooses the sample order of each epoch from (seed, epoch) alone, so a resumed run draws
  * the same order. {@code SHUFFLE} is a permutation of all samples; {@code BALANCED} draws
  * with replacement, each sample with weight 1 / (samples of its class), so every class is
  * drawn equally often in expectation. Immutable and thread-safe.

@@ -141,7 +141,7 @@ public class GraderTrainer {
             model.setBlock(network);
             int draws = config.drawsPerEpoch() > 0 ? config.drawsPerEpoch() : usableTrain.size();
             if (config.sampler() == EpochSampler.Kind.SHUFFLE) {
-                // A shuffle draws each image at most once per epoch.
+                // A shuffle is a permutation, so it cannot draw more images than the training set has.
                 draws = Math.min(draws, usableTrain.size());
             }
             long stepsPerEpoch = optimizerStepsPerEpoch(draws, config.batchSize(), config.accumulationSteps());

@@ -19,7 +19,7 @@ import org.retinagrade.imaging.augment.AugmentationPipeline;
  * @param clipNorm maximum global gradient norm; 0 disables clipping
  * @param focalGamma focal loss gamma; 0 gives cross-entropy
  * @param focalAlpha per-class focal weights, or null
- * @param freezeFeatures train only the classifier until an {@link Unfreeze} step says otherwise
+ * @param freezeFeatures train only the classifier until an {@link Unfreeze} step unfreezes feature blocks
  * @param earlyStoppingPatience epochs without a better validation quadratic kappa before stopping; 0 never stops early
  * @param threads libtorch intra-op threads, fixed for reproducibility
  * @param pretrained torchvision state dict (safetensors or npz), or null for random initialisation

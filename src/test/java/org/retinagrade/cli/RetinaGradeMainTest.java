@@ -2,6 +2,7 @@ package org.retinagrade.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,7 +35,8 @@ class RetinaGradeMainTest {
         java.nio.file.Path bad = java.nio.file.Path.of("target", "main-bad-protocol.yaml");
         java.nio.file.Files.writeString(bad, "name: x\nunknown: 1\n");
         String problem = RetinaGradeMain.checkProtocolBeforeStart(new String[] {"run", bad.toString()});
-        assertTrue(problem != null && problem.contains("unknown (line 2): unknown key 'unknown'"), problem);
+        assertNotNull(problem, "the bad protocol passed");
+        assertTrue(problem.contains("unknown (line 2): unknown key 'unknown'"), problem);
         assertTrue(RetinaGradeMain.checkProtocolBeforeStart(new String[] {"run"}).startsWith("missing PROTOCOL"));
         assertNull(RetinaGradeMain.checkProtocolBeforeStart(new String[] {"runs"}));
     }

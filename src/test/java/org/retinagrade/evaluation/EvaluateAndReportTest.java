@@ -55,7 +55,8 @@ class EvaluateAndReportTest {
 
         JsonNode metrics = new ObjectMapper().readTree(folder.resolve("metrics.json").toFile());
         JsonNode accuracy = metrics.get("metrics").get("all").get("accuracy");
-        assertTrue(accuracy.get("value").asDouble() >= 0 && accuracy.get("value").asDouble() <= 1);
+        assertTrue(accuracy.get("value").asDouble() >= 0, "accuracy below 0");
+        assertTrue(accuracy.get("value").asDouble() <= 1, "accuracy above 1");
         assertTrue(accuracy.get("ci_low").asDouble() <= accuracy.get("value").asDouble());
         List<String> csv = Files.readAllLines(folder.resolve("predictions.csv"));
         assertTrue(csv.get(0).contains("rot90_p4"), csv.get(0));
@@ -69,7 +70,8 @@ class EvaluateAndReportTest {
         }
         assertEquals(predictions, confusionTotal, "confusion matrix and predictions.csv disagree");
         String html = Files.readString(folder.resolve("report.html"), StandardCharsets.UTF_8);
-        assertTrue(html.contains("Reporting checklist") && html.contains("data:image/png;base64"), "report sections missing");
+        assertTrue(html.contains("Reporting checklist"), "checklist section missing");
+        assertTrue(html.contains("data:image/png;base64"), "inline charts missing");
 
         openInChromium(folder.resolve("report.html"));
         convertPdf(folder.resolve("report.pdf"));

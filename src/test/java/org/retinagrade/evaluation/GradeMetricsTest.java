@@ -132,8 +132,8 @@ class GradeMetricsTest {
         Map<String, Metric> second = Bootstrap.withIntervals(input, patients, thresholds, 500, 7);
         for (String name : new String[] {"accuracy", "quadratic_kappa", "referable_auc", "macro_f1"}) {
             Metric metric = first.get(name);
-            assertTrue(metric.ciLow() <= metric.value() && metric.value() <= metric.ciHigh(),
-                    name + " " + metric.value() + " outside [" + metric.ciLow() + ", " + metric.ciHigh() + "]");
+            assertTrue(metric.ciLow() <= metric.value(), name + " " + metric.value() + " below its interval low " + metric.ciLow());
+            assertTrue(metric.value() <= metric.ciHigh(), name + " " + metric.value() + " above its interval high " + metric.ciHigh());
             assertTrue(metric.ciHigh() - metric.ciLow() > 0.01, name + " interval too narrow");
             assertEquals(metric.ciLow(), second.get(name).ciLow(), 0.0, name + " not reproducible");
         }

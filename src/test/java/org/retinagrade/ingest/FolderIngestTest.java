@@ -108,8 +108,8 @@ class FolderIngestTest {
                 "truncated JPEG: " + reasons.get("901_left.jpeg"));
         assertTrue(reasons.get("902_left.jpeg").contains("empty file"), "zero-byte file: " + reasons.get("902_left.jpeg"));
         assertTrue(reasons.get("903_left.jpg").contains("not a recognised image format"), "text file: " + reasons.get("903_left.jpg"));
-        assertTrue(reasons.get("trainLabels.csv:16").contains("'904_left'") && reasons.get("trainLabels.csv:16").contains("not found"),
-                "missing file: " + reasons);
+        assertTrue(reasons.get("trainLabels.csv:16").contains("'904_left'"), "missing file: " + reasons);
+        assertTrue(reasons.get("trainLabels.csv:16").contains("not found"), "missing file: " + reasons);
         assertTrue(reasons.get("trainLabels.csv:17").contains("invalid level 'seven'"), "bad level: " + reasons);
 
         QuarantineEntry truncated = entries.stream().filter(e -> e.sourcePath.endsWith("901_left.jpeg")).findFirst().get();
@@ -119,7 +119,7 @@ class FolderIngestTest {
         CliRunner.Result rerun = CliRunner.run(factory, "ingest", "folder", folder.toString(), "--cohort", "kaggle-bad",
                 "--study", "ingest-test");
         assertTrue(rerun.out().contains("read 16, stored 0, duplicates 11, quarantined 5"), rerun.out());
-        // 900_left holds the same bytes as 1_left, so it is the same image and member.
+        // 900_left contains the same bytes as 1_left, so it is the same image and member.
         assertEquals(10, cohortService.summary("kaggle-bad").get().members());
         assertTrue(auditTrail.verify().intact());
     }
@@ -151,7 +151,8 @@ class FolderIngestTest {
         assertTrue(result.out().contains("stored 0, duplicates 0, quarantined 5"), result.out());
         String reason = QuarkusTransaction.requiringNew().call(() ->
                 QuarantineEntry.<QuarantineEntry>find("sourcePath like ?1", "%budget/images/1_left.jpeg").firstResult().reason);
-        assertTrue(reason.contains("120x96") && reason.contains("5000"), reason);
+        assertTrue(reason.contains("120x96"), reason);
+        assertTrue(reason.contains("5000"), reason);
     }
 
     @Test
@@ -174,7 +175,7 @@ class FolderIngestTest {
     }
 
     @Test
-    void invalidLevelRowKeepsCopyAndIsNotCalledUnlisted() throws Exception {
+    void invalidLevelRowKeepsCopy() throws Exception {
         Path folder = freshFolder("bad-level");
         new FundusPhantom(96).writeStudy(folder, 1, 18);
         Files.writeString(folder.resolve("trainLabels.csv"), "image,level\n1_left,0\n2_left,1\n3_left,2\n4_left,3\n5_left,7\n");
@@ -195,7 +196,8 @@ class FolderIngestTest {
         Files.writeString(folder.resolve("trainLabels.csv"), "image,level\n1_left,0\n");
         CliRunner.Result result = CliRunner.run(factory, "ingest", "folder", folder.toString(), "--cohort", "unlisted",
                 "--study", "ingest-test");
-        assertTrue(result.err().contains("4 image files in") && result.err().contains("2_left.jpeg"), result.err());
+        assertTrue(result.err().contains("4 image files in"), result.err());
+        assertTrue(result.err().contains("2_left.jpeg"), result.err());
     }
 
     @Test

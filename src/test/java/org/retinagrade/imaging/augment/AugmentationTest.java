@@ -115,8 +115,10 @@ class AugmentationTest {
             for (int[] size : sizes) {
                 for (RandomResizedCrop c : List.of(crop, wide)) {
                     int[] box = c.cropBox(random, size[0], size[1]);
-                    assertTrue(box[0] >= 0 && box[1] >= 0, Arrays.toString(box));
-                    assertTrue(box[2] > 0 && box[3] > 0, Arrays.toString(box));
+                    assertTrue(box[0] >= 0, Arrays.toString(box));
+                    assertTrue(box[1] >= 0, Arrays.toString(box));
+                    assertTrue(box[2] > 0, Arrays.toString(box));
+                    assertTrue(box[3] > 0, Arrays.toString(box));
                     assertTrue(box[0] + box[2] <= size[0], Arrays.toString(box) + " in " + Arrays.toString(size));
                     assertTrue(box[1] + box[3] <= size[1], Arrays.toString(box) + " in " + Arrays.toString(size));
                 }
@@ -131,7 +133,8 @@ class AugmentationTest {
         for (int draw = 0; draw < 500; draw++) {
             int[] box = crop.cropBox(random, 256, 256);
             double fraction = box[2] * box[3] / (256.0 * 256.0);
-            assertTrue(fraction > 0.78 && fraction <= 1.0, "area fraction " + fraction);
+            assertTrue(fraction > 0.78, "area fraction " + fraction);
+            assertTrue(fraction <= 1.0, "area fraction " + fraction);
         }
     }
 
