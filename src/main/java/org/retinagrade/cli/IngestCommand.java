@@ -3,6 +3,8 @@ package org.retinagrade.cli;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.retinagrade.dicom.DicomDecoder;
+import org.retinagrade.ingest.DicomIngestService;
 import org.retinagrade.ingest.FolderIngestService;
 import org.retinagrade.ingest.IngestJob;
 import org.retinagrade.ingest.ImageProbe;
@@ -12,7 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code retinagrade ingest ...}: bring images into the store and a cohort. */
 @Command(name = "ingest", description = "Ingest images into the store and a cohort.",
-        subcommands = IngestCommand.Folder.class, mixinStandardHelpOptions = true)
+        subcommands = {IngestCommand.Folder.class, IngestCommand.Dicom.class, IngestCommand.Resume.class, IngestCommand.Jobs.class}, mixinStandardHelpOptions = true)
 public class IngestCommand {
 
     @Command(name = "folder", mixinStandardHelpOptions = true,
@@ -70,6 +72,125 @@ public class IngestCommand {
                 System.err.println("retinagrade ingest folder: " + e.getMessage());
                 return 2;
             }
+        }
+    }
+
+    @Command(name = "dicom", mixinStandardHelpOptions = true,
+            description = {
+                "Ingest a folder of DICOM files (searched recursively) into a cohort.",
+                "Each instance is decoded (every common transfer syntax; see the README), de-identified per DICOM PS3.15"
+                        + " Annex E (Basic Profile: patient identifiers become a keyed pseudonym, UIDs are remapped unless"
+                        + " --retain-uids) and stored; each frame becomes one image of the cohort. Files that cannot be"
+                        + " decoded are quarantined with a reason that names the fault (for example the transfer syntax).",
+                "DICOM objects carry no DR grade: give --labels with sop_instance_uid,image,level (as written by"
+                        + " `dicom from-image`) or image,level columns.",
+                "An interrupted job continues with `ingest resume JOB`. Exit status: 0 when every file was stored or"
+                        + " already present, 3 when some were quarantined, 2 for invalid arguments."
+            })
+    static class Dicom implements Callable<Integer>, DatabaseCommand {
+
+        @Parameters(index = "0", paramLabel = "DIR", description = "Folder of DICOM files.")
+        Path folder;
+
+        @Option(names = "--cohort", required = true, description = "Cohort to add the images to; created when new.")
+        String cohort;
+
+        @Option(names = "--study", defaultValue = "default",
+                description = "Study whose store under studies/<study>/ receives the files (default: ${DEFAULT-VALUE}).")
+        String study;
+
+        @Option(names = "--labels", paramLabel = "CSV", description = "Grades: sop_instance_uid,image,level or image,level.")
+        Path labels;
+
+        @Option(names = "--retain-uids", description = "Keep the original Study, Series and SOP Instance UIDs (PS3.15 Retain UIDs Option).")
+        boolean retainUids;
+
+        @Option(names = "--max-pixels", defaultValue = "" + DicomDecoder.DEFAULT_MAX_PIXELS,
+                description = "Pixel budget per file over all frames; larger files are quarantined (default: ${DEFAULT-VALUE}).")
+        long maxPixels;
+
+        @Option(names = "--actor", defaultValue = "${sys:user.name}", description = "Name recorded in the audit trail (default: the OS user).")
+        String actor;
+
+        @Inject
+        DicomIngestService service;
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                IngestJob job = service.ingestFolder(folder, new DicomIngestService.Options(cohort, study, retainUids,
+                        labels, maxPixels, actor), System.err::println);
+                System.out.println(job.summary());
+                return job.quarantined > 0 ? 3 : 0;
+            } catch (IllegalArgumentException e) {
+                System.err.println("retinagrade ingest dicom: " + e.getMessage());
+                return 2;
+            }
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true,
+            description = {
+                "Continue an ingest job that stopped (process killed, PACS association lost).",
+                "A DICOM folder job reads its folder again and skips files it already finished; a PACS retrieve job asks"
+                        + " the PACS again for the instances still missing (by SOP Instance UID), so nothing is fetched or"
+                        + " stored twice. Exit status: 0 when the job completed, 3 when items are still missing or"
+                        + " quarantined, 2 for an unknown job."
+            })
+    static class Resume implements Callable<Integer>, DatabaseCommand {
+
+        @Parameters(index = "0", paramLabel = "JOB", description = "Ingest job id (see `ingest jobs`).")
+        long jobId;
+
+        @Option(names = "--actor", defaultValue = "${sys:user.name}", description = "Name recorded in the audit trail (default: the OS user).")
+        String actor;
+
+        @Inject
+        DicomIngestService dicomService;
+
+        @Inject
+        org.retinagrade.pacs.PacsRetrieveService pacsService;
+
+        @Override
+        public Integer call() throws Exception {
+            IngestJob job = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() -> IngestJob.<IngestJob>findById(jobId));
+            if (job == null) {
+                System.err.println("retinagrade ingest resume: no ingest job " + jobId + "; list jobs with `retinagrade ingest jobs`");
+                return 2;
+            }
+            try {
+                IngestJob finished = switch (job.kind) {
+                    case "dicom-folder" -> dicomService.resumeFolder(jobId, dicomService.optionsOf(job, actor), System.err::println);
+                    case "pacs" -> pacsService.resume(jobId, actor, System.err::println);
+                    default -> throw new IllegalArgumentException("ingest job " + jobId + " is a '" + job.kind
+                            + "' job; re-run `ingest folder` instead, which skips what is stored");
+                };
+                System.out.println(finished.summary());
+                return finished.status.equals("completed") && finished.quarantined == 0 ? 0 : 3;
+            } catch (IllegalArgumentException e) {
+                System.err.println("retinagrade ingest resume: " + e.getMessage());
+                return 2;
+            }
+        }
+    }
+
+    @Command(name = "jobs", mixinStandardHelpOptions = true, description = "List ingest jobs, newest last, with their counts.")
+    static class Jobs implements Callable<Integer>, DatabaseCommand {
+
+        @Option(names = "--limit", defaultValue = "20", description = "Number of jobs to show (default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Override
+        public Integer call() {
+            java.util.List<IngestJob> jobs = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() ->
+                    IngestJob.<IngestJob>find("order by id desc").page(0, Math.max(1, limit)).list());
+            System.out.printf("%-6s %-12s %-11s %6s %6s %6s %6s  %s%n", "job", "kind", "status", "items", "stored", "dup", "quar", "source");
+            for (int i = jobs.size() - 1; i >= 0; i--) {
+                IngestJob job = jobs.get(i);
+                System.out.printf("%-6d %-12s %-11s %6d %6d %6d %6d  %s%n", job.id, job.kind, job.status, job.readCount,
+                        job.stored, job.duplicates, job.quarantined, job.source);
+            }
+            return 0;
         }
     }
 }

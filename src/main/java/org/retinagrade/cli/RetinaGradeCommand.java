@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             AuditCommand.class,
             PhantomCommand.class,
+            DicomCommand.class,
+            PacsCommand.class,
             AugmentCommand.class,
             ServeCommand.class,
             picocli.CommandLine.HelpCommand.class

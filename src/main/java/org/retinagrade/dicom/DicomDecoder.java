@@ -49,7 +49,7 @@ public final class DicomDecoder {
             "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
             "1.2.840.10008.1.2.5");
 
-    /** One decoded object: its attributes (without pixel data), transfer syntax and 8-bit frames. */
+    /** One decoded object: its attributes (with the pixel data as read), transfer syntax and 8-bit frames. */
     public record Decoded(AttributeList attributes, String transferSyntax, String photometric, List<BufferedImage> frames) {
 
         public boolean colour() {
@@ -176,7 +176,6 @@ public final class DicomDecoder {
                 frames.add(toRgb8(decoded, source.isYBR(), geometry.bitsStored()));
             }
         }
-        list.remove(TagFromName.PixelData);
         return new Decoded(list, syntax, photometric, List.copyOf(frames));
     }
 

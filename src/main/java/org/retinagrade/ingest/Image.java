@@ -55,6 +55,9 @@ public class Image extends PanacheEntityBase {
     @Column(name = "frame_number")
     public Integer frameNumber;
 
+    @Column(name = "dicom_instance_id")
+    public Long dicomInstanceId;
+
     /** "L" or "R", or null when unknown. */
     @Column(columnDefinition = "bpchar")
     public String laterality;

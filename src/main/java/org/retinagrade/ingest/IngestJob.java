@@ -50,9 +50,14 @@ public class IngestJob extends PanacheEntityBase {
     @Column(name = "finished_at")
     public Instant finishedAt;
 
+    /** JSON object with what a resume needs (study, UID handling, labels; PACS peer and studies). */
+    @org.hibernate.annotations.JdbcTypeCode(org.hibernate.type.SqlTypes.JSON)
+    @Column(nullable = false)
+    public String options = "{}";
+
     /** Returns the one-line summary printed at the end of a job. */
     public String summary() {
-        return String.format("ingest job %d (%s %s): read %d, stored %d, duplicates %d, quarantined %d",
-                id, kind, source, readCount, stored, duplicates, quarantined);
+        return String.format("ingest job %d (%s %s): %s; read %d, stored %d, duplicates %d, quarantined %d",
+                id, kind, source, status, readCount, stored, duplicates, quarantined);
     }
 }

@@ -1,0 +1,312 @@
+package org.retinagrade.cli;
+
+import com.pixelmed.dicom.Attribute;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.TagFromName;
+import jakarta.inject.Inject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.retinagrade.dicom.DicomDecoder;
+import org.retinagrade.ingest.DicomIngestService;
+import org.retinagrade.ingest.IngestJob;
+import org.retinagrade.pacs.PacsClient;
+import org.retinagrade.pacs.PacsException;
+import org.retinagrade.pacs.PacsListener;
+import org.retinagrade.pacs.PacsRetrieveService;
+import org.retinagrade.pacs.PacsSettings;
+import org.retinagrade.pacs.StorageReceiver;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code retinagrade pacs ...}: talk to a PACS over DICOM. */
+@Command(name = "pacs", mixinStandardHelpOptions = true,
+        description = {
+            "Query and retrieve from a PACS over DICOM (C-ECHO, C-FIND, C-MOVE, C-GET) and receive pushed images (C-STORE).",
+            "Defaults come from the configuration keys retinagrade.pacs.* (see the README); the options override them."
+        },
+        subcommands = {PacsCommand.Echo.class, PacsCommand.Find.class, PacsCommand.Retrieve.class, PacsCommand.Listen.class})
+public class PacsCommand {
+
+    /** Connection options shared by the subcommands. */
+    static class Connection {
+
+        @Option(names = "--host", description = "PACS host name or address (default: retinagrade.pacs.host, 127.0.0.1).")
+        String host;
+
+        @Option(names = "--port", description = "PACS DICOM port (default: retinagrade.pacs.port, 4242).")
+        Integer port;
+
+        @Option(names = "--called-ae", paramLabel = "AE", description = "PACS AE title (default: retinagrade.pacs.called-ae-title, ORTHANC).")
+        String calledAe;
+
+        @Option(names = "--ae-title", paramLabel = "AE", description = "Our AE title (default: retinagrade.pacs.ae-title, RETINAGRADE).")
+        String aeTitle;
+
+        @Option(names = "--listen-port", description = "Our C-STORE port for C-MOVE and pushes (default: retinagrade.pacs.listen-port, 11112).")
+        Integer listenPort;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", description = "Network timeout in seconds (default: retinagrade.pacs.timeout, 30).")
+        Integer timeout;
+
+        PacsSettings settings() {
+            return PacsSettings.fromConfig().with(aeTitle, listenPort, host, port, calledAe, timeout);
+        }
+    }
+
+    @Command(name = "echo", mixinStandardHelpOptions = true, description = "Check the association with C-ECHO. Exit status 0 when the PACS answers, 1 otherwise.")
+    static class Echo implements Callable<Integer> {
+
+        @Mixin
+        Connection connection;
+
+        @Override
+        public Integer call() {
+            try {
+                PacsSettings settings = connection.settings();
+                long start = System.nanoTime();
+                new PacsClient(settings).echo();
+                System.out.printf("C-ECHO %s as %s: success (%.0f ms)%n", settings.peer(), settings.aeTitle(),
+                        (System.nanoTime() - start) / 1e6);
+                return 0;
+            } catch (IllegalArgumentException e) {
+                System.err.println("retinagrade pacs echo: " + e.getMessage());
+                return 2;
+            } catch (PacsException e) {
+                System.err.println("retinagrade pacs echo: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    /** Study query options shared by find and retrieve. */
+    static class Query {
+
+        @Option(names = "--patient-id", description = "Patient ID to match.")
+        String patientId;
+
+        @Option(names = "--date", paramLabel = "RANGE", description = "Study date or range, YYYYMMDD or YYYYMMDD-YYYYMMDD.")
+        String date;
+
+        @Option(names = "--modality", description = "Modality in the study, for example OP.")
+        String modality;
+
+        @Option(names = "--accession", description = "Accession number to match.")
+        String accession;
+
+        @Option(names = "--study-uid", paramLabel = "UID", description = "Study Instance UID; repeat for several.")
+        List<String> studyUids = new ArrayList<>();
+
+        List<PacsClient.StudyQuery> queries() {
+            if (date != null && !date.matches("\\d{8}(-\\d{8})?|\\d{8}-|-\\d{8}")) {
+                throw new IllegalArgumentException("invalid --date '" + date + "': expected YYYYMMDD or YYYYMMDD-YYYYMMDD");
+            }
+            List<PacsClient.StudyQuery> queries = new ArrayList<>();
+            if (studyUids.isEmpty()) {
+                queries.add(new PacsClient.StudyQuery(patientId, date, modality, accession, null));
+            }
+            for (String uid : studyUids) {
+                queries.add(new PacsClient.StudyQuery(patientId, date, modality, accession, uid));
+            }
+            return queries;
+        }
+
+        boolean empty() {
+            return patientId == null && date == null && modality == null && accession == null && studyUids.isEmpty();
+        }
+    }
+
+    @Command(name = "find", mixinStandardHelpOptions = true,
+            description = "List matching studies (C-FIND, study level), and with --series their series.")
+    static class Find implements Callable<Integer> {
+
+        @Mixin
+        Connection connection;
+
+        @Mixin
+        Query query;
+
+        @Option(names = "--series", description = "Also list each study's series (C-FIND, series level).")
+        boolean series;
+
+        @Override
+        public Integer call() {
+            try {
+                PacsClient client = new PacsClient(connection.settings());
+                int count = 0;
+                System.out.printf("%-64s %-10s %-16s %-8s %s%n", "study_instance_uid", "date", "patient_id", "images", "modalities");
+                for (PacsClient.StudyQuery studyQuery : query.queries()) {
+                    for (AttributeList study : client.findStudies(studyQuery)) {
+                        count++;
+                        String uid = value(study, TagFromName.StudyInstanceUID);
+                        System.out.printf("%-64s %-10s %-16s %-8s %s%n", uid, value(study, TagFromName.StudyDate),
+                                value(study, TagFromName.PatientID), value(study, TagFromName.NumberOfStudyRelatedInstances),
+                                value(study, TagFromName.ModalitiesInStudy));
+                        if (series) {
+                            for (AttributeList found : client.findSeries(uid, query.modality)) {
+                                System.out.printf("  series %s modality %s laterality %s images %s%n",
+                                        value(found, TagFromName.SeriesInstanceUID), value(found, TagFromName.Modality),
+                                        value(found, TagFromName.Laterality), value(found, TagFromName.NumberOfSeriesRelatedInstances));
+                            }
+                        }
+                    }
+                }
+                System.err.println(count + (count == 1 ? " study" : " studies") + " found");
+                return 0;
+            } catch (IllegalArgumentException e) {
+                System.err.println("retinagrade pacs find: " + e.getMessage());
+                return 2;
+            } catch (PacsException e) {
+                System.err.println("retinagrade pacs find: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    @Command(name = "retrieve", mixinStandardHelpOptions = true,
+            description = {
+                "Retrieve the matching studies into a cohort, as one ingest job with an item per instance.",
+                "C-MOVE (default) sends the instances to our own C-STORE SCP on --listen-port: register our AE title and"
+                        + " that port as a modality in the PACS. C-GET (--method get) needs no registration of the port.",
+                "Instances already stored are not fetched again. When the PACS goes away midway the job is left"
+                        + " 'interrupted'; `retinagrade ingest resume JOB` fetches only what is missing.",
+                "Exit status: 0 when every instance was stored or already present, 3 when some are missing or"
+                        + " quarantined, 2 for invalid arguments, 1 when the PACS could not be queried."
+            })
+    static class Retrieve implements Callable<Integer>, DatabaseCommand {
+
+        @Mixin
+        Connection connection;
+
+        @Mixin
+        Query query;
+
+        @Option(names = "--method", defaultValue = "move", description = "move or get (default: ${DEFAULT-VALUE}).")
+        String method;
+
+        @Option(names = "--cohort", required = true, description = "Cohort to add the images to; created when new.")
+        String cohort;
+
+        @Option(names = "--study", defaultValue = "default",
+                description = "Study whose store under studies/<study>/ receives the files (default: ${DEFAULT-VALUE}).")
+        String study;
+
+        @Option(names = "--labels", paramLabel = "CSV", description = "Grades: sop_instance_uid,image,level or image,level.")
+        Path labels;
+
+        @Option(names = "--retain-uids", description = "Keep the original UIDs (PS3.15 Retain UIDs Option).")
+        boolean retainUids;
+
+        @Option(names = "--actor", defaultValue = "${sys:user.name}", description = "Name recorded in the audit trail (default: the OS user).")
+        String actor;
+
+        @Inject
+        PacsRetrieveService service;
+
+        @Override
+        public Integer call() {
+            try {
+                PacsSettings settings = connection.settings();
+                PacsRetrieveService.Method chosen = switch (method.toLowerCase(java.util.Locale.ROOT)) {
+                    case "move" -> PacsRetrieveService.Method.MOVE;
+                    case "get" -> PacsRetrieveService.Method.GET;
+                    default -> throw new IllegalArgumentException("invalid --method '" + method + "': use move or get");
+                };
+                if (query.empty()) {
+                    throw new IllegalArgumentException("give --study-uid or at least one query key (--patient-id, --date,"
+                            + " --modality, --accession); retrieving a whole PACS is not supported");
+                }
+                PacsClient client = new PacsClient(settings);
+                List<String> studies = new ArrayList<>();
+                for (PacsClient.StudyQuery studyQuery : query.queries()) {
+                    for (AttributeList found : client.findStudies(studyQuery)) {
+                        String uid = value(found, TagFromName.StudyInstanceUID);
+                        if (!uid.isEmpty() && !studies.contains(uid)) {
+                            studies.add(uid);
+                        }
+                    }
+                }
+                if (studies.isEmpty()) {
+                    System.err.println("retinagrade pacs retrieve: no study on " + settings.peer() + " matches the query; nothing retrieved");
+                    return 3;
+                }
+                IngestJob job = service.retrieve(settings, studies, chosen, new DicomIngestService.Options(cohort, study,
+                        retainUids, labels, DicomDecoder.DEFAULT_MAX_PIXELS, actor), System.err::println);
+                System.out.println(job.summary());
+                return job.status.equals("completed") && job.quarantined == 0 ? 0 : 3;
+            } catch (IllegalArgumentException e) {
+                System.err.println("retinagrade pacs retrieve: " + e.getMessage());
+                return 2;
+            } catch (PacsException e) {
+                System.err.println("retinagrade pacs retrieve: " + e.getMessage());
+                return 1;
+            } catch (java.io.IOException e) {
+                System.err.println("retinagrade pacs retrieve: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    @Command(name = "listen", mixinStandardHelpOptions = true,
+            description = {
+                "Run a C-STORE SCP that modalities or a PACS push to, until interrupted (Ctrl-C or SIGTERM).",
+                "Every received instance is decoded, de-identified and stored into the cohort as an item of one ingest job."
+            })
+    static class Listen implements Callable<Integer>, DatabaseCommand {
+
+        @Mixin
+        Connection connection;
+
+        @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+        String bind;
+
+        @Option(names = "--cohort", required = true, description = "Cohort to add the images to; created when new.")
+        String cohort;
+
+        @Option(names = "--study", defaultValue = "default",
+                description = "Study whose store under studies/<study>/ receives the files (default: ${DEFAULT-VALUE}).")
+        String study;
+
+        @Option(names = "--labels", paramLabel = "CSV", description = "Grades: sop_instance_uid,image,level or image,level.")
+        Path labels;
+
+        @Option(names = "--retain-uids", description = "Keep the original UIDs (PS3.15 Retain UIDs Option).")
+        boolean retainUids;
+
+        @Option(names = "--actor", defaultValue = "${sys:user.name}", description = "Name recorded in the audit trail (default: the OS user).")
+        String actor;
+
+        @Inject
+        PacsListener listener;
+
+        @Override
+        public Integer call() throws Exception {
+            PacsSettings settings;
+            try {
+                settings = connection.settings();
+                StorageReceiver receiver = listener.start(settings, bind, new DicomIngestService.Options(cohort, study,
+                        retainUids, labels, DicomDecoder.DEFAULT_MAX_PIXELS, actor));
+                System.err.printf("listening as %s on %s:%d; storing into cohort %s (Ctrl-C stops)%n", settings.aeTitle(),
+                        bind, receiver.port(), cohort);
+            } catch (IllegalArgumentException | java.io.IOException e) {
+                System.err.println("retinagrade pacs listen: " + e.getMessage());
+                return 2;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+            io.quarkus.runtime.Quarkus.waitForExit();
+            IngestJob job = listener.stop();
+            if (job != null) {
+                System.out.println(job.summary());
+            }
+            return 0;
+        }
+    }
+
+    static String value(AttributeList list, com.pixelmed.dicom.AttributeTag tag) {
+        return Attribute.getSingleStringValueOrEmptyString(list, tag);
+    }
+}

@@ -1,0 +1,657 @@
+package org.retinagrade.ingest;
+
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.DicomException;
+import com.pixelmed.dicom.FileMetaInformation;
+import com.pixelmed.dicom.TagFromName;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.core.MatOfByte;
+import org.opencv.imgcodecs.Imgcodecs;
+import org.retinagrade.Workspace;
+import org.retinagrade.audit.AuditTrail;
+import org.retinagrade.dicom.Deidentifier;
+import org.retinagrade.dicom.DicomDecodeException;
+import org.retinagrade.dicom.DicomDecoder;
+import org.retinagrade.dicom.DicomInstance;
+import org.retinagrade.dicom.DicomMetadata;
+import org.retinagrade.dicom.Series;
+import org.retinagrade.dicom.Study;
+import org.retinagrade.imaging.OpenCv;
+import org.retinagrade.study.Cohort;
+import org.retinagrade.study.CohortMember;
+import org.retinagrade.study.CohortService;
+
+/**
+ * Ingests DICOM instances, from a folder or as received from a PACS, into a cohort. Each
+ * instance is one job item with its own transaction: it is decoded (see {@link DicomDecoder}),
+ * its metadata recorded, a de-identified copy (PS3.15 Basic Profile, see {@link Deidentifier})
+ * written to the study's content-addressed store and each frame stored as a lossless PNG
+ * image row. An instance already stored (same received bytes, or same SOP Instance UID) is a
+ * duplicate; one that cannot be decoded is quarantined with its reason. A job whose process
+ * stopped is resumed with {@link #resume}: items already finished are skipped.
+ */
+@ApplicationScoped
+public class DicomIngestService {
+
+    private static final Logger LOG = Logger.getLogger(DicomIngestService.class);
+    private static final int PROGRESS_EVERY = 50;
+
+    @Inject
+    CohortService cohortService;
+
+    @Inject
+    AuditTrail auditTrail;
+
+    /** Settings of a DICOM ingest: target cohort and study, UID handling, optional labels, actor. */
+    public record Options(String cohortName, String studyName, boolean retainUids, Path labelsCsv, long maxPixels, String actor) {
+
+        public Options {
+            if (cohortName == null || !cohortName.matches(Cohort.NAME_PATTERN)) {
+                throw new IllegalArgumentException("invalid cohort name '" + cohortName
+                        + "': use 1-64 letters, digits, dots, underscores or hyphens, starting with a letter or digit");
+            }
+            if (studyName == null || !studyName.matches(Cohort.NAME_PATTERN)) {
+                throw new IllegalArgumentException("invalid study name '" + studyName
+                        + "': use 1-64 letters, digits, dots, underscores or hyphens, starting with a letter or digit");
+            }
+            if (maxPixels <= 0) {
+                throw new IllegalArgumentException("invalid --max-pixels " + maxPixels + ": expected a positive number of pixels");
+            }
+        }
+    }
+
+    /** What became of one instance. */
+    public enum Outcome { STORED, DUPLICATE, QUARANTINED }
+
+    /** Everything needed to store instances for one job. */
+    public final class Session {
+
+        final long jobId;
+        final Cohort cohort;
+        final Options options;
+        final ContentStore objects;
+        final ContentStore quarantine;
+        final Deidentifier deidentifier;
+        final DicomDecoder decoder;
+        final Map<String, Integer> labels;
+
+        Session(long jobId, Cohort cohort, Options options) throws IOException {
+            this.jobId = jobId;
+            this.cohort = cohort;
+            this.options = options;
+            Path studyRoot = Workspace.studies().resolve(options.studyName());
+            this.objects = new ContentStore(studyRoot.resolve("objects"));
+            this.quarantine = new ContentStore(studyRoot.resolve("quarantine"));
+            this.deidentifier = new Deidentifier(Pseudonymizer.fromKeyFile(Workspace.keys().resolve("site.key")),
+                    options.retainUids());
+            this.decoder = new DicomDecoder(options.maxPixels(), DicomDecoder.DEFAULT_TIMEOUT);
+            this.labels = readLabels(options.labelsCsv());
+        }
+
+        public long jobId() {
+            return jobId;
+        }
+
+        /** Stores one received or found file as an item of this job. */
+        public Outcome ingest(String sourceRef, Path file) {
+            try {
+                return ingestFile(this, sourceRef, file);
+            } catch (RuntimeException | IOException e) {
+                LOG.errorf(e, "ingest job %d: unexpected failure on %s; quarantining it", jobId, sourceRef);
+                return quarantine(this, sourceRef, file, "unexpected failure: " + e, null);
+            }
+        }
+
+        /** Returns the UID under which an instance with this original SOP Instance UID is stored. */
+        public String storedUid(String originalUid) {
+            return deidentifier.mapUid(originalUid);
+        }
+    }
+
+    /** Creates a running job of the given kind ("dicom-folder" or "pacs") and returns its session. */
+    public Session startJob(String kind, String source, Options options, Map<String, Object> details) throws IOException {
+        Cohort cohort = cohortService.findOrCreate(options.cohortName(), options.actor());
+        IngestJob job = QuarkusTransaction.requiringNew().call(() -> {
+            IngestJob created = new IngestJob();
+            created.kind = kind;
+            created.source = source;
+            created.cohortId = cohort.id;
+            created.status = "running";
+            created.options = optionsJson(options, details);
+            created.persist();
+            Map<String, Object> audited = new LinkedHashMap<>(details);
+            audited.put("source", source);
+            audited.put("cohort", cohort.name);
+            audited.put("study", options.studyName());
+            audited.put("retain_uids", options.retainUids());
+            if (options.labelsCsv() != null) {
+                audited.put("labels", options.labelsCsv().toAbsolutePath().toString());
+            }
+            auditTrail.append(options.actor(), "ingest.started", "ingest_job", created.id, audited);
+            return created;
+        });
+        LOG.infof("ingest job %d started: %s %s into cohort %s", job.id, kind, source, cohort.name);
+        return new Session(job.id, cohort, options);
+    }
+
+    /** Returns the job's stored options as JSON: the ingest options merged with the job's details. */
+    static String optionsJson(Options options, Map<String, Object> details) {
+        com.fasterxml.jackson.databind.node.ObjectNode node = JSON.createObjectNode();
+        node.put("study", options.studyName());
+        node.put("retain_uids", options.retainUids());
+        node.put("max_pixels", options.maxPixels());
+        if (options.labelsCsv() != null) {
+            node.put("labels", options.labelsCsv().toAbsolutePath().toString());
+        }
+        details.forEach((key, value) -> node.set(key, JSON.valueToTree(value)));
+        return node.toString();
+    }
+
+    /** Rebuilds the ingest options of a stored job for the given actor. */
+    public Options optionsOf(IngestJob job, String actor) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(job.options);
+            Cohort cohort = QuarkusTransaction.requiringNew().call(() -> Cohort.findById(job.cohortId));
+            return new Options(cohort.name, node.path("study").asText("default"), node.path("retain_uids").asBoolean(false),
+                    node.hasNonNull("labels") ? Path.of(node.get("labels").asText()) : null,
+                    node.path("max_pixels").asLong(DicomDecoder.DEFAULT_MAX_PIXELS), actor);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("ingest job " + job.id + " has unreadable options: " + e.getMessage(), e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** Re-opens a job that stopped before it finished; returns its session. */
+    public Session reopen(long jobId, Options options) throws IOException {
+        IngestJob job = QuarkusTransaction.requiringNew().call(() -> {
+            IngestJob found = IngestJob.findById(jobId);
+            if (found == null) {
+                throw new IllegalArgumentException("no ingest job " + jobId + "; list jobs with `retinagrade ingest jobs`");
+            }
+            found.status = "running";
+            found.finishedAt = null;
+            auditTrail.append(options.actor(), "ingest.resumed", "ingest_job", found.id, Map.of("source", found.source));
+            return found;
+        });
+        Cohort cohort = QuarkusTransaction.requiringNew().call(() -> Cohort.findById(job.cohortId));
+        return new Session(job.id, cohort, options);
+    }
+
+    /** Ingests every file under the folder (recursively, skipping DICOMDIR and hidden files). */
+    public IngestJob ingestFolder(Path folder, Options options, Consumer<String> progress) throws IOException {
+        Path root = folder.toAbsolutePath().normalize();
+        List<Path> files = listFiles(root);
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("no files found in " + root + "; nothing was ingested");
+        }
+        Session session = startJob("dicom-folder", root.toString(), options, Map.of("files", files.size()));
+        progress.accept(String.format("found %d files in %s (ingest job %d)", files.size(), root, session.jobId));
+        return runFolder(session, root, files, progress);
+    }
+
+    /** Continues a stopped DICOM folder job: files whose item already finished are skipped. */
+    public IngestJob resumeFolder(long jobId, Options options, Consumer<String> progress) throws IOException {
+        IngestJob job = QuarkusTransaction.requiringNew().call(() -> IngestJob.<IngestJob>findById(jobId));
+        if (job == null) {
+            throw new IllegalArgumentException("no ingest job " + jobId);
+        }
+        Path root = Path.of(job.source);
+        if (!Files.isDirectory(root)) {
+            throw new IllegalArgumentException("ingest job " + jobId + " read " + root + ", which is no longer a folder");
+        }
+        Session session = reopen(jobId, options);
+        List<Path> files = listFiles(root);
+        progress.accept(String.format("resuming ingest job %d: %d files in %s", jobId, files.size(), root));
+        return runFolder(session, root, files, progress);
+    }
+
+    private IngestJob runFolder(Session session, Path root, List<Path> files, Consumer<String> progress) {
+        Map<String, String> finished = finishedItems(session.jobId);
+        int done = 0;
+        int skipped = 0;
+        for (Path file : files) {
+            String reference = root.relativize(file).toString();
+            done++;
+            if (finished.containsKey(reference)) {
+                skipped++;
+                continue;
+            }
+            session.ingest(reference, file);
+            if (done % PROGRESS_EVERY == 0) {
+                progress.accept(String.format("  %d/%d files", done, files.size()));
+            }
+        }
+        if (skipped > 0) {
+            progress.accept(String.format("  %d files were already finished by this job and were skipped", skipped));
+        }
+        return finish(session.jobId, "completed", session.options.actor());
+    }
+
+    /** Returns source reference to status for the items of a job that are no longer pending. */
+    public Map<String, String> finishedItems(long jobId) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Map<String, String> result = new HashMap<>();
+            IngestJobItem.<IngestJobItem>list("jobId = ?1 and status <> 'pending'", jobId)
+                    .forEach(item -> result.put(item.sourceRef, item.status));
+            return result;
+        });
+    }
+
+    /** Recounts the job's items and marks it with the given status ("completed", "failed" or "interrupted"). */
+    public IngestJob finish(long jobId, String status, String actor) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            IngestJob job = IngestJob.findById(jobId);
+            job.readCount = (int) IngestJobItem.count("jobId", jobId);
+            job.stored = (int) IngestJobItem.count("jobId = ?1 and status = 'stored'", jobId);
+            job.duplicates = (int) IngestJobItem.count("jobId = ?1 and status = 'duplicate'", jobId);
+            job.quarantined = (int) IngestJobItem.count("jobId = ?1 and status = 'quarantined'", jobId);
+            job.status = status;
+            job.finishedAt = Instant.now();
+            auditTrail.append(actor, "ingest." + status, "ingest_job", job.id, Map.of("items", job.readCount,
+                    "stored", job.stored, "duplicates", job.duplicates, "quarantined", job.quarantined));
+            return job;
+        });
+    }
+
+    private Outcome ingestFile(Session session, String sourceRef, Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > FolderIngestService.MAX_FILE_BYTES) {
+            return quarantine(session, sourceRef, file, "file of " + size + " bytes exceeds the limit of "
+                    + FolderIngestService.MAX_FILE_BYTES + " bytes", null);
+        }
+        byte[] content = Files.readAllBytes(file);
+        String sourceSha = ContentStore.sha256(content);
+        DicomInstance known = QuarkusTransaction.requiringNew().call(() -> DicomInstance.findBySourceSha256(sourceSha));
+        if (known != null) {
+            return duplicate(session, sourceRef, known, null, "the same bytes are stored as instance " + known.sopInstanceUid);
+        }
+        DicomDecoder.Decoded decoded;
+        try {
+            decoded = session.decoder.decode(file);
+        } catch (DicomDecodeException e) {
+            return quarantine(session, sourceRef, file, e.getMessage(), content);
+        }
+        AttributeList list = decoded.attributes();
+        DicomMetadata metadata = DicomMetadata.of(list);
+        if (metadata.sopInstanceUid() == null) {
+            return quarantine(session, sourceRef, file, "no SOP Instance UID (0008,0018)", content);
+        }
+        String storedUid = session.deidentifier.mapUid(metadata.sopInstanceUid());
+        DicomInstance sameUid = QuarkusTransaction.requiringNew().call(() -> DicomInstance.findBySopInstanceUid(storedUid));
+        if (sameUid != null) {
+            return duplicate(session, sourceRef, sameUid, metadata.sopInstanceUid(),
+                    "SOP Instance UID already stored with other bytes (SHA-256 " + sameUid.sourceSha256.substring(0, 12) + "...)");
+        }
+        Integer label = session.labels.get(metadata.sopInstanceUid());
+        if (label == null) {
+            String name = file.getFileName().toString();
+            label = session.labels.get(name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name);
+        }
+
+        byte[] deidentified;
+        try {
+            session.deidentifier.apply(list, metadata);
+            deidentified = writePart10(list, decoded.transferSyntax());
+        } catch (DicomException | RuntimeException e) {
+            return quarantine(session, sourceRef, file, "de-identification failed: " + e.getMessage(), content);
+        }
+        String storedSha = ContentStore.sha256(deidentified);
+        Path storedPath = session.objects.put(storedSha, deidentified);
+
+        List<byte[]> frames = new ArrayList<>();
+        for (BufferedImage frame : decoded.frames()) {
+            frames.add(encodePng(frame));
+        }
+        List<String[]> flags = new ArrayList<>();
+        for (byte[] png : frames) {
+            flags.add(isOphthalmic(metadata) ? FolderIngestService.qualityFlags(png) : new String[0]);
+        }
+        List<Path> framePaths = new ArrayList<>();
+        for (byte[] png : frames) {
+            framePaths.add(session.objects.put(ContentStore.sha256(png), png));
+        }
+        Integer finalLabel = label;
+        String pseudonym = session.deidentifier.patientPseudonym(metadata);
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Patient patient = Patient.findOrCreate(pseudonym);
+            String studyUid = session.deidentifier.mapUid(metadata.studyInstanceUid() == null
+                    ? "unknown-study:" + metadata.sopInstanceUid() : metadata.studyInstanceUid());
+            Study study = Study.find("studyInstanceUid", studyUid).firstResult();
+            if (study == null) {
+                study = new Study();
+                study.patientId = patient.id;
+                study.studyInstanceUid = studyUid;
+                study.studyDate = metadata.studyDate();
+                study.accessionNumber = null; // an identifier: the profile empties it
+                study.persist();
+            }
+            String seriesUid = session.deidentifier.mapUid(metadata.seriesInstanceUid() == null
+                    ? "unknown-series:" + metadata.sopInstanceUid() : metadata.seriesInstanceUid());
+            Series series = Series.find("seriesInstanceUid", seriesUid).firstResult();
+            if (series == null) {
+                series = new Series();
+                series.studyId = study.id;
+                series.seriesInstanceUid = seriesUid;
+                series.modality = metadata.modality();
+                series.laterality = metadata.laterality();
+                series.manufacturer = metadata.manufacturer();
+                series.modelName = metadata.modelName();
+                series.persist();
+            }
+            DicomInstance instance = new DicomInstance();
+            instance.seriesId = series.id;
+            instance.sopInstanceUid = storedUid;
+            instance.sopClassUid = metadata.sopClassUid();
+            instance.transferSyntaxUid = decoded.transferSyntax();
+            instance.photometric = decoded.photometric();
+            instance.rows = metadata.rows();
+            instance.columns = metadata.columns();
+            instance.frames = frames.size();
+            instance.pixelSpacing = metadata.pixelSpacing();
+            instance.acquisitionDate = metadata.acquisitionDate();
+            instance.sha256 = storedSha;
+            instance.sourceSha256 = sourceSha;
+            instance.storagePath = Workspace.root().relativize(storedPath).toString();
+            instance.persist();
+
+            Long firstImage = null;
+            for (int i = 0; i < frames.size(); i++) {
+                String sha = ContentStore.sha256(frames.get(i));
+                Image image = Image.findBySha256(sha);
+                if (image == null) {
+                    image = new Image();
+                    image.sha256 = sha;
+                    image.sizeBytes = frames.get(i).length;
+                    image.mediaType = "image/png";
+                    image.storagePath = Workspace.root().relativize(framePaths.get(i)).toString();
+                    image.source = "dicom:" + sourceRef;
+                    image.originalName = file.getFileName().toString();
+                    image.patientId = patient.id;
+                    image.seriesId = series.id;
+                    image.sopInstanceUid = storedUid;
+                    image.sopClassUid = metadata.sopClassUid();
+                    image.frameNumber = i + 1;
+                    image.dicomInstanceId = instance.id;
+                    image.laterality = metadata.laterality();
+                    image.width = decoded.frames().get(i).getWidth();
+                    image.height = decoded.frames().get(i).getHeight();
+                    image.qualityFlags = flags.get(i);
+                    image.persist();
+                }
+                if (firstImage == null) {
+                    firstImage = image.id;
+                }
+                addMember(session.cohort, image.id, finalLabel);
+            }
+            recordItem(session.jobId, sourceRef, "stored", storedUid, sourceSha, firstImage,
+                    frames.size() == 1 ? null : frames.size() + " frames");
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("sop_instance_uid", storedUid);
+            details.put("sha256", storedSha);
+            details.put("source_sha256", sourceSha);
+            details.put("frames", frames.size());
+            details.put("transfer_syntax", decoded.transferSyntax());
+            details.put("cohort", session.cohort.name);
+            details.put("label", finalLabel == null ? "none" : finalLabel.toString());
+            auditTrail.append(session.options.actor(), "dicom.stored", "dicom_instance", instance.id, details);
+            return Outcome.STORED;
+        });
+    }
+
+    private static boolean isOphthalmic(DicomMetadata metadata) {
+        return "OP".equals(metadata.modality()) || (metadata.sopClassUid() != null
+                && metadata.sopClassUid().startsWith("1.2.840.10008.5.1.4.1.1.77.1.5"));
+    }
+
+    private void addMember(Cohort cohort, long imageId, Integer label) {
+        CohortMember member = CohortMember.findById(new CohortMember.Key(cohort.id, imageId));
+        if (member == null) {
+            member = new CohortMember();
+            member.key = new CohortMember.Key(cohort.id, imageId);
+            member.label = label == null ? null : label.shortValue();
+            member.persist();
+        } else if (member.label == null && label != null) {
+            member.label = label.shortValue();
+        }
+    }
+
+    private Outcome duplicate(Session session, String sourceRef, DicomInstance known, String originalUid, String message) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            List<Image> images = Image.list("dicomInstanceId", known.id);
+            for (Image image : images) {
+                addMember(session.cohort, image.id, null);
+            }
+            recordItem(session.jobId, sourceRef, "duplicate", known.sopInstanceUid, known.sourceSha256,
+                    images.isEmpty() ? null : images.get(0).id, message);
+            return Outcome.DUPLICATE;
+        });
+    }
+
+    private Outcome quarantine(Session session, String sourceRef, Path file, String reason, byte[] content) {
+        String sha256 = content == null ? null : ContentStore.sha256(content);
+        String kept = null;
+        if (content != null && content.length > 0) {
+            try {
+                kept = Workspace.root().relativize(session.quarantine.put(sha256, content)).toString();
+            } catch (IOException e) {
+                LOG.errorf(e, "ingest job %d: failed to keep a copy of quarantined %s", session.jobId, sourceRef);
+            }
+        }
+        String finalKept = kept;
+        LOG.warnf("ingest job %d: quarantined %s: %s", session.jobId, sourceRef, reason);
+        return QuarkusTransaction.requiringNew().call(() -> {
+            QuarantineEntry entry = new QuarantineEntry();
+            entry.jobId = session.jobId;
+            entry.sourcePath = file == null ? sourceRef : file.toString();
+            entry.reason = reason;
+            entry.sha256 = sha256;
+            entry.sizeBytes = content == null ? null : (long) content.length;
+            entry.storedPath = finalKept;
+            entry.persist();
+            recordItem(session.jobId, sourceRef, "quarantined", null, sha256, null, reason);
+            auditTrail.append(session.options.actor(), "image.quarantined", "quarantine_entry", entry.id,
+                    Map.of("source", entry.sourcePath, "reason", reason));
+            return Outcome.QUARANTINED;
+        });
+    }
+
+    /** Records the item's final state: updates its pending row when there is one, otherwise adds a row. */
+    private void recordItem(long jobId, String sourceRef, String status, String sopUid, String sha256, Long imageId,
+            String message) {
+        IngestJobItem item = IngestJobItem.find("jobId = ?1 and sourceRef = ?2", jobId, sourceRef).firstResult();
+        if (item == null) {
+            item = new IngestJobItem();
+            item.jobId = jobId;
+            item.sourceRef = sourceRef;
+        }
+        item.status = status;
+        item.sopInstanceUid = sopUid != null ? sopUid : item.sopInstanceUid;
+        item.sha256 = sha256;
+        item.imageId = imageId;
+        item.message = message;
+        item.updatedAt = Instant.now();
+        item.persist();
+        if (item.id != null) {
+            auditTrail.append("retinagrade", "ingest.item." + status, "ingest_job_item", item.id,
+                    Map.of("job", jobId, "source", sourceRef));
+        }
+    }
+
+    /** Marks a pending item as a duplicate of an instance stored earlier (not fetched again). */
+    public void markStored(Session session, String sourceRef, String storedUid) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            DicomInstance known = DicomInstance.findBySopInstanceUid(storedUid);
+            List<Image> images = Image.list("dicomInstanceId", known.id);
+            for (Image image : images) {
+                addMember(session.cohort, image.id, null);
+            }
+            recordItem(session.jobId, sourceRef, "duplicate", storedUid, known.sourceSha256,
+                    images.isEmpty() ? null : images.get(0).id, "already stored; not fetched again");
+        });
+    }
+
+    /** Number of items of a job still pending. */
+    public long pendingCount(long jobId) {
+        return QuarkusTransaction.requiringNew().call(() -> IngestJobItem.count("jobId = ?1 and status = 'pending'", jobId));
+    }
+
+    /** Number of items per series for references of the form PREFIX + study/series/sop. */
+    public Map<String, Long> itemsPerSeries(long jobId, String prefix) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Map<String, Long> counts = new HashMap<>();
+            for (IngestJobItem item : IngestJobItem.<IngestJobItem>list("jobId", jobId)) {
+                if (item.sourceRef.startsWith(prefix)) {
+                    String[] parts = item.sourceRef.substring(prefix.length()).split("/");
+                    if (parts.length == 3) {
+                        counts.merge(parts[1], 1L, Long::sum);
+                    }
+                }
+            }
+            return counts;
+        });
+    }
+
+    /** Adds pending items (one per expected instance) so that a stopped job knows what is missing. */
+    public void addPendingItems(long jobId, List<String[]> referencesAndUids) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            for (String[] entry : referencesAndUids) {
+                if (IngestJobItem.count("jobId = ?1 and sourceRef = ?2", jobId, entry[0]) > 0) {
+                    continue;
+                }
+                IngestJobItem item = new IngestJobItem();
+                item.jobId = jobId;
+                item.sourceRef = entry[0];
+                item.sopInstanceUid = entry[1];
+                item.status = "pending";
+                item.persist();
+            }
+            auditTrail.append("retinagrade", "ingest.items.expected", "ingest_job", jobId,
+                    Map.of("count", referencesAndUids.size()));
+        });
+    }
+
+    static byte[] writePart10(AttributeList list, String transferSyntax) throws DicomException, IOException {
+        list.remove(TagFromName.FileMetaInformationGroupLength);
+        list.remove(TagFromName.TransferSyntaxUID);
+        list.remove(TagFromName.MediaStorageSOPClassUID);
+        list.remove(TagFromName.MediaStorageSOPInstanceUID);
+        FileMetaInformation.addFileMetaInformation(list, transferSyntax, "RETINAGRADE");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        list.write(out, transferSyntax, true, true);
+        return out.toByteArray();
+    }
+
+    /** Encodes an 8-bit grey or RGB frame as PNG (lossless) with OpenCV. */
+    static byte[] encodePng(BufferedImage frame) {
+        OpenCv.load();
+        byte[] data = ((DataBufferByte) frame.getRaster().getDataBuffer()).getData();
+        boolean grey = frame.getType() == BufferedImage.TYPE_BYTE_GRAY;
+        Mat mat = new Mat(frame.getHeight(), frame.getWidth(), grey ? CvType.CV_8UC1 : CvType.CV_8UC3);
+        MatOfByte encoded = new MatOfByte();
+        try {
+            mat.put(0, 0, data); // TYPE_3BYTE_BGR is already in OpenCV's channel order
+            if (!Imgcodecs.imencode(".png", mat, encoded)) {
+                throw new IllegalStateException("OpenCV failed to encode a " + frame.getWidth() + "x" + frame.getHeight() + " frame as PNG");
+            }
+            return encoded.toArray();
+        } finally {
+            mat.release();
+            encoded.release();
+        }
+    }
+
+    /**
+     * Reads labels keyed by SOP Instance UID or image name: a CSV with columns
+     * sop_instance_uid,image,level (as written by `dicom from-image`) or image,level (Kaggle).
+     */
+    static Map<String, Integer> readLabels(Path csv) throws IOException {
+        Map<String, Integer> labels = new HashMap<>();
+        if (csv == null) {
+            return labels;
+        }
+        if (!Files.isRegularFile(csv)) {
+            throw new IllegalArgumentException("label CSV " + csv + " does not exist; give a CSV with image,level or"
+                    + " sop_instance_uid,image,level columns");
+        }
+        List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
+        if (lines.isEmpty()) {
+            return labels;
+        }
+        List<String> header = List.of(lines.get(0).strip().toLowerCase(Locale.ROOT).split(","));
+        int level = header.indexOf("level");
+        if (level < 0) {
+            throw new IllegalArgumentException("label CSV " + csv + " has no 'level' column; its header is " + lines.get(0));
+        }
+        List<Integer> keys = new ArrayList<>();
+        for (String name : List.of("sop_instance_uid", "image")) {
+            if (header.contains(name)) {
+                keys.add(header.indexOf(name));
+            }
+        }
+        for (int row = 1; row < lines.size(); row++) {
+            String[] fields = lines.get(row).split(",", -1);
+            if (fields.length <= level || fields[level].isBlank()) {
+                continue;
+            }
+            int value;
+            try {
+                value = Integer.parseInt(fields[level].strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("label CSV " + csv + " line " + (row + 1) + ": invalid level '"
+                        + fields[level] + "': expected a grade 0-4");
+            }
+            if (value < 0 || value > 4) {
+                throw new IllegalArgumentException("label CSV " + csv + " line " + (row + 1) + ": invalid level "
+                        + value + ": expected a grade 0-4");
+            }
+            for (int key : keys) {
+                if (key < fields.length && !fields[key].isBlank()) {
+                    labels.put(fields[key].strip(), value);
+                }
+            }
+        }
+        return labels;
+    }
+
+    static List<Path> listFiles(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            throw new IllegalArgumentException(root + " is not a folder; give a folder of DICOM files");
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            return walk.filter(Files::isRegularFile)
+                    .filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(p -> !p.getFileName().toString().equalsIgnoreCase("DICOMDIR"))
+                    .filter(p -> !p.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(csv|tsv|txt|md|json)$"))
+                    .sorted()
+                    .toList();
+        }
+    }
+
+    /** Returns a short status line for a job. */
+    public static String describe(IngestJob job) {
+        return Objects.requireNonNull(job).summary();
+    }
+}

@@ -1,0 +1,254 @@
+package org.retinagrade.pacs;
+
+import com.pixelmed.dicom.Attribute;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.AttributeTag;
+import com.pixelmed.dicom.CodeStringAttribute;
+import com.pixelmed.dicom.DateAttribute;
+import com.pixelmed.dicom.DicomException;
+import com.pixelmed.dicom.IntegerStringAttribute;
+import com.pixelmed.dicom.LongStringAttribute;
+import com.pixelmed.dicom.PersonNameAttribute;
+import com.pixelmed.dicom.SOPClass;
+import com.pixelmed.dicom.ShortStringAttribute;
+import com.pixelmed.dicom.StoredFilePathStrategy;
+import com.pixelmed.dicom.TagFromName;
+import com.pixelmed.dicom.UniqueIdentifierAttribute;
+import com.pixelmed.network.Association;
+import com.pixelmed.network.FindSOPClassSCU;
+import com.pixelmed.network.GetSOPClassSCU;
+import com.pixelmed.network.IdentifierHandler;
+import com.pixelmed.network.MoveSOPClassSCU;
+import com.pixelmed.network.ReceivedObjectHandler;
+import com.pixelmed.network.VerificationSOPClassSCU;
+import java.lang.reflect.Field;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * A DICOM SCU for one PACS (PixelMed underneath): C-ECHO, C-FIND in the Study Root model at
+ * study, series and image level, C-MOVE to an AE title and C-GET into a folder. Our sockets
+ * get TCP_NODELAY and the configured read timeout.
+ */
+public final class PacsClient {
+
+    /** Storage SOP classes offered for C-GET: ophthalmic photography and the common image classes. */
+    private static final Set<String> GET_STORAGE_CLASSES = Set.of(
+            "1.2.840.10008.5.1.4.1.1.77.1.5.1", "1.2.840.10008.5.1.4.1.1.77.1.5.2", "1.2.840.10008.5.1.4.1.1.77.1.5.4",
+            "1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.77.1.4", "1.2.840.10008.5.1.4.1.1.1",
+            "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4");
+
+    /** Study-level query keys; null or empty values match everything. Dates are "YYYYMMDD-YYYYMMDD" ranges. */
+    public record StudyQuery(String patientId, String studyDateRange, String modality, String accessionNumber, String studyInstanceUid) {
+    }
+
+    private final PacsSettings settings;
+
+    public PacsClient(PacsSettings settings) {
+        this.settings = settings;
+    }
+
+    public PacsSettings settings() {
+        return settings;
+    }
+
+    /** C-ECHO. */
+    public void echo() throws PacsException {
+        try {
+            new VerificationSOPClassSCU(settings.host(), settings.port(), settings.calledAeTitle(), settings.aeTitle(), false,
+                    settings.timeoutSeconds() * 1000);
+        } catch (Exception e) {
+            throw failure("C-ECHO", e);
+        }
+    }
+
+    /** C-FIND at study level. */
+    public List<AttributeList> findStudies(StudyQuery query) throws PacsException {
+        try {
+            AttributeList keys = new AttributeList();
+            level(keys, "STUDY");
+            string(keys, new LongStringAttribute(TagFromName.PatientID), query.patientId());
+            string(keys, new PersonNameAttribute(TagFromName.PatientName), null);
+            string(keys, new DateAttribute(TagFromName.StudyDate), query.studyDateRange());
+            string(keys, new ShortStringAttribute(TagFromName.AccessionNumber), query.accessionNumber());
+            string(keys, new CodeStringAttribute(TagFromName.ModalitiesInStudy), query.modality());
+            string(keys, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), query.studyInstanceUid());
+            string(keys, new LongStringAttribute(TagFromName.StudyDescription), null);
+            string(keys, new IntegerStringAttribute(TagFromName.NumberOfStudyRelatedInstances), null);
+            return find(keys);
+        } catch (DicomException e) {
+            throw failure("C-FIND", e);
+        }
+    }
+
+    /** C-FIND at series level within a study. */
+    public List<AttributeList> findSeries(String studyInstanceUid, String modality) throws PacsException {
+        try {
+            AttributeList keys = new AttributeList();
+            level(keys, "SERIES");
+            string(keys, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), studyInstanceUid);
+            string(keys, new UniqueIdentifierAttribute(TagFromName.SeriesInstanceUID), null);
+            string(keys, new CodeStringAttribute(TagFromName.Modality), modality);
+            string(keys, new CodeStringAttribute(TagFromName.Laterality), null);
+            string(keys, new IntegerStringAttribute(TagFromName.NumberOfSeriesRelatedInstances), null);
+            return find(keys);
+        } catch (DicomException e) {
+            throw failure("C-FIND", e);
+        }
+    }
+
+    /** C-FIND at image level: the {series UID, SOP Instance UID} pairs of a study. */
+    public List<String[]> findInstances(String studyInstanceUid) throws PacsException {
+        try {
+            AttributeList keys = new AttributeList();
+            level(keys, "IMAGE");
+            string(keys, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), studyInstanceUid);
+            string(keys, new UniqueIdentifierAttribute(TagFromName.SeriesInstanceUID), null);
+            string(keys, new UniqueIdentifierAttribute(TagFromName.SOPInstanceUID), null);
+            List<String[]> result = new ArrayList<>();
+            for (AttributeList response : find(keys)) {
+                result.add(new String[] {
+                    Attribute.getSingleStringValueOrEmptyString(response, TagFromName.SeriesInstanceUID),
+                    Attribute.getSingleStringValueOrEmptyString(response, TagFromName.SOPInstanceUID)});
+            }
+            return result;
+        } catch (DicomException e) {
+            throw failure("C-FIND", e);
+        }
+    }
+
+    private List<AttributeList> find(AttributeList keys) throws PacsException {
+        List<AttributeList> responses = new ArrayList<>();
+        Association association = null;
+        try {
+            association = FindSOPClassSCU.getSuitableAssociation(settings.host(), settings.port(), settings.calledAeTitle(),
+                    settings.aeTitle(), SOPClass.StudyRootQueryRetrieveInformationModelFind);
+            tune(association);
+            new FindSOPClassSCU(association, SOPClass.StudyRootQueryRetrieveInformationModelFind, keys,
+                    new IdentifierHandler() {
+                        @Override
+                        public void doSomethingWithIdentifier(AttributeList identifier) {
+                            responses.add(identifier);
+                        }
+                    });
+            return responses;
+        } catch (Exception e) {
+            throw failure("C-FIND", e);
+        } finally {
+            release(association);
+        }
+    }
+
+    /**
+     * C-MOVE of whole series or single instances to an AE title, on one association. Each
+     * request is {study, series, SOP Instance UID or null for the whole series}. Returns the
+     * number of requests that ended with a status other than success.
+     */
+    public int move(String destinationAeTitle, List<String[]> requests, Consumer<String> progress) throws PacsException {
+        Association association = null;
+        int failed = 0;
+        try {
+            association = MoveSOPClassSCU.getSuitableAssociation(settings.host(), settings.port(), settings.calledAeTitle(),
+                    settings.aeTitle(), SOPClass.StudyRootQueryRetrieveInformationModelMove);
+            tune(association);
+            for (String[] request : requests) {
+                AttributeList identifier = retrieveIdentifier(request);
+                MoveSOPClassSCU move = new MoveSOPClassSCU(association, destinationAeTitle,
+                        SOPClass.StudyRootQueryRetrieveInformationModelMove, identifier);
+                if (move.getStatus() != 0x0000) {
+                    failed++;
+                    progress.accept(String.format("C-MOVE of %s ended with status 0x%04X", describe(request), move.getStatus()));
+                }
+            }
+            return failed;
+        } catch (Exception e) {
+            throw failure("C-MOVE", e);
+        } finally {
+            release(association);
+        }
+    }
+
+    /** C-GET of whole series or single instances; each received file goes to the handler. */
+    public void get(List<String[]> requests, Path incoming, ReceivedObjectHandler handler) throws PacsException {
+        try {
+            for (String[] request : requests) {
+                new GetSOPClassSCU(settings.host(), settings.port(), settings.calledAeTitle(), settings.aeTitle(),
+                        SOPClass.StudyRootQueryRetrieveInformationModelGet, retrieveIdentifier(request), null,
+                        incoming.toFile(), StoredFilePathStrategy.BYSOPINSTANCEUIDINSINGLEFOLDER, handler,
+                        new HashSet<>(GET_STORAGE_CLASSES), true, false, false);
+            }
+        } catch (Exception e) {
+            throw failure("C-GET", e);
+        }
+    }
+
+    private static AttributeList retrieveIdentifier(String[] request) throws DicomException {
+        AttributeList identifier = new AttributeList();
+        level(identifier, request[2] != null ? "IMAGE" : request[1] != null ? "SERIES" : "STUDY");
+        string(identifier, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), request[0]);
+        if (request[1] != null) {
+            string(identifier, new UniqueIdentifierAttribute(TagFromName.SeriesInstanceUID), request[1]);
+        }
+        if (request[2] != null) {
+            string(identifier, new UniqueIdentifierAttribute(TagFromName.SOPInstanceUID), request[2]);
+        }
+        return identifier;
+    }
+
+    private static String describe(String[] request) {
+        return request[2] != null ? "instance " + request[2] : request[1] != null ? "series " + request[1] : "study " + request[0];
+    }
+
+    private void tune(Association association) {
+        try {
+            Field field = Association.class.getDeclaredField("socket");
+            field.setAccessible(true);
+            Socket socket = (Socket) field.get(association);
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(settings.timeoutSeconds() * 1000);
+        } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
+            // PixelMed changed its internals: the operation still works, only slower on loopback.
+            org.jboss.logging.Logger.getLogger(PacsClient.class).debugf("cannot set TCP_NODELAY: %s", e.getMessage());
+        }
+    }
+
+    private static void release(Association association) {
+        if (association != null) {
+            try {
+                association.release();
+            } catch (Exception e) {
+                try {
+                    association.abort();
+                } catch (Exception ignored) {
+                    // The peer is gone; nothing is left to close.
+                }
+            }
+        }
+    }
+
+    private static void level(AttributeList list, String level) throws DicomException {
+        string(list, new CodeStringAttribute(TagFromName.QueryRetrieveLevel), level);
+    }
+
+    private static void string(AttributeList list, Attribute attribute, String value) throws DicomException {
+        if (value != null && !value.isBlank()) {
+            attribute.addValue(value.strip());
+        }
+        list.put(attribute);
+    }
+
+    private PacsException failure(String operation, Exception e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+        return new PacsException(operation + " with " + settings.peer() + " as " + settings.aeTitle() + " failed: " + message
+                + "; check that the PACS runs there and accepts our AE title", e);
+    }
+
+    static AttributeTag tag(int group, int element) {
+        return new AttributeTag(group, element);
+    }
+}

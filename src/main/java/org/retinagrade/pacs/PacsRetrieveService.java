@@ -1,0 +1,207 @@
+package org.retinagrade.pacs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+import org.retinagrade.Workspace;
+import org.retinagrade.dicom.DicomInstance;
+import org.retinagrade.ingest.DicomIngestService;
+import org.retinagrade.ingest.IngestJob;
+
+/**
+ * Retrieves studies from a PACS into a cohort as an ingest job with one item per instance.
+ * The instances are listed first by an image-level C-FIND and recorded as pending items;
+ * those already stored (same SOP Instance UID) are marked duplicates and not fetched. The
+ * rest arrive by C-MOVE to our own C-STORE SCP, or by C-GET, and each is stored before it is
+ * acknowledged. When the PACS goes away midway, the job ends "interrupted" with its missing
+ * items still pending, and {@link #resume} fetches exactly those.
+ */
+@ApplicationScoped
+public class PacsRetrieveService {
+
+    private static final Logger LOG = Logger.getLogger(PacsRetrieveService.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREFIX = "pacs:";
+
+    /** How instances are fetched. */
+    public enum Method { MOVE, GET }
+
+    @Inject
+    DicomIngestService ingest;
+
+    /** Starts a retrieve job for the given studies. */
+    public IngestJob retrieve(PacsSettings settings, List<String> studyUids, Method method, DicomIngestService.Options options,
+            Consumer<String> progress) throws IOException {
+        if (studyUids.isEmpty()) {
+            throw new IllegalArgumentException("no studies to retrieve: give --study-uid or query keys that match studies");
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("host", settings.host());
+        details.put("port", settings.port());
+        details.put("called_ae_title", settings.calledAeTitle());
+        details.put("ae_title", settings.aeTitle());
+        details.put("listen_port", settings.listenPort());
+        details.put("timeout", settings.timeoutSeconds());
+        details.put("method", method.name().toLowerCase(java.util.Locale.ROOT));
+        details.put("studies", studyUids);
+        DicomIngestService.Session session = ingest.startJob("pacs", "pacs://" + settings.peer(), options, details);
+        progress.accept("ingest job " + session.jobId() + ": retrieving " + studyUids.size() + " "
+                + (studyUids.size() == 1 ? "study" : "studies") + " from " + settings.peer() + " by C-" + method);
+        return run(session, settings, studyUids, method, options.actor(), progress);
+    }
+
+    /** Continues a stopped retrieve job: asks again for the instances still missing. */
+    public IngestJob resume(long jobId, String actor, Consumer<String> progress) throws IOException {
+        IngestJob job = QuarkusTransaction.requiringNew().call(() -> IngestJob.<IngestJob>findById(jobId));
+        if (job == null || !job.kind.equals("pacs")) {
+            throw new IllegalArgumentException("no PACS ingest job " + jobId);
+        }
+        JsonNode node = JSON.readTree(job.options);
+        PacsSettings settings = PacsSettings.fromConfig().with(node.path("ae_title").asText(null),
+                node.hasNonNull("listen_port") ? node.get("listen_port").asInt() : null, node.path("host").asText(null),
+                node.hasNonNull("port") ? node.get("port").asInt() : null, node.path("called_ae_title").asText(null),
+                node.hasNonNull("timeout") ? node.get("timeout").asInt() : null);
+        List<String> studies = new ArrayList<>();
+        node.path("studies").forEach(study -> studies.add(study.asText()));
+        Method method = Method.valueOf(node.path("method").asText("move").toUpperCase(java.util.Locale.ROOT));
+        DicomIngestService.Session session = ingest.reopen(jobId, ingest.optionsOf(job, actor));
+        progress.accept("resuming ingest job " + jobId + " from " + settings.peer());
+        return run(session, settings, studies, method, actor, progress);
+    }
+
+    private IngestJob run(DicomIngestService.Session session, PacsSettings settings, List<String> studies, Method method,
+            String actor, Consumer<String> progress) throws IOException {
+        long jobId = session.jobId();
+        PacsClient client = new PacsClient(settings);
+        List<String[]> expected = new ArrayList<>();
+        try {
+            for (String study : studies) {
+                for (String[] instance : client.findInstances(study)) {
+                    expected.add(new String[] {study, instance[0], instance[1]});
+                }
+            }
+        } catch (PacsException e) {
+            progress.accept("listing instances failed: " + e.getMessage());
+            return ingest.finish(jobId, "interrupted", actor);
+        }
+        List<String[]> pending = new ArrayList<>();
+        for (String[] instance : expected) {
+            pending.add(new String[] {reference(instance), instance[2]});
+        }
+        ingest.addPendingItems(jobId, pending);
+
+        Map<String, String> finished = ingest.finishedItems(jobId);
+        List<String[]> missing = new ArrayList<>();
+        int alreadyStored = 0;
+        for (String[] instance : expected) {
+            String reference = reference(instance);
+            if (finished.containsKey(reference)) {
+                continue;
+            }
+            String storedUid = session.storedUid(instance[2]);
+            boolean stored = QuarkusTransaction.requiringNew().call(() -> DicomInstance.findBySopInstanceUid(storedUid) != null);
+            if (stored) {
+                ingest.markStored(session, reference, storedUid);
+                alreadyStored++;
+            } else {
+                missing.add(instance);
+            }
+        }
+        progress.accept(String.format("%d instances listed: %d finished earlier, %d already stored, %d to fetch",
+                expected.size(), finished.size(), alreadyStored, missing.size()));
+        if (!missing.isEmpty()) {
+            fetch(session, client, settings, method, missing, progress);
+        }
+        long stillPending = ingest.pendingCount(jobId);
+        String status = stillPending == 0 ? "completed" : "interrupted";
+        if (stillPending > 0) {
+            progress.accept(stillPending + " instances are still missing; run `retinagrade ingest resume " + jobId
+                    + "` when the PACS is reachable again");
+        }
+        return ingest.finish(jobId, status, actor);
+    }
+
+    private void fetch(DicomIngestService.Session session, PacsClient client, PacsSettings settings, Method method,
+            List<String[]> missing, Consumer<String> progress) throws IOException {
+        Map<String, String> references = new ConcurrentHashMap<>();
+        missing.forEach(instance -> references.put(instance[2], reference(instance)));
+        AtomicInteger received = new AtomicInteger();
+        int total = missing.size();
+        Consumer<Path> store = file -> {
+            String sop = file.getFileName().toString();
+            String reference = references.getOrDefault(sop, PREFIX + "unlisted/" + sop);
+            session.ingest(reference, file);
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                LOG.warnf("cannot remove received file %s: %s", file, e.getMessage());
+            }
+            int count = received.incrementAndGet();
+            if (count % 50 == 0 || count == total) {
+                progress.accept(String.format("  %d/%d instances received and stored", count, total));
+            }
+        };
+        Path incoming = Files.createDirectories(Workspace.root().resolve("cache").resolve("incoming")
+                .resolve("job-" + session.jobId()));
+        List<String[]> requests = requests(missing, session);
+        try {
+            if (method == Method.MOVE) {
+                try (StorageReceiver receiver = new StorageReceiver("0.0.0.0", settings.listenPort(), settings.aeTitle(),
+                        incoming, settings.timeoutSeconds(), (file, caller) -> store.accept(file))) {
+                    int failed = client.move(settings.aeTitle(), requests, progress);
+                    if (failed > 0) {
+                        progress.accept(failed + " C-MOVE requests did not complete");
+                    }
+                }
+            } else {
+                client.get(requests, incoming, new com.pixelmed.network.ReceivedObjectHandler() {
+                    @Override
+                    public void sendReceivedObjectIndication(String fileName, String transferSyntax, String caller) {
+                        store.accept(Path.of(fileName));
+                    }
+                });
+            }
+        } catch (PacsException e) {
+            progress.accept("retrieve stopped: " + e.getMessage());
+        }
+    }
+
+    /** Whole series when every instance of it is missing, otherwise single instances. */
+    private List<String[]> requests(List<String[]> missing, DicomIngestService.Session session) {
+        Map<String, Integer> missingPerSeries = new HashMap<>();
+        missing.forEach(instance -> missingPerSeries.merge(instance[1], 1, Integer::sum));
+        Map<String, Long> totalPerSeries = ingest.itemsPerSeries(session.jobId(), PREFIX);
+        List<String[]> requests = new ArrayList<>();
+        java.util.Set<String> wholeSeries = new java.util.HashSet<>();
+        for (String[] instance : missing) {
+            long total = totalPerSeries.getOrDefault(instance[1], -1L);
+            if (total == missingPerSeries.get(instance[1])) {
+                if (wholeSeries.add(instance[1])) {
+                    requests.add(new String[] {instance[0], instance[1], null});
+                }
+            } else {
+                requests.add(instance.clone());
+            }
+        }
+        return requests;
+    }
+
+    /** The item reference of an instance: "pacs:STUDY/SERIES/SOP" with the PACS's own UIDs. */
+    static String reference(String[] instance) {
+        return PREFIX + instance[0] + "/" + instance[1] + "/" + instance[2];
+    }
+}

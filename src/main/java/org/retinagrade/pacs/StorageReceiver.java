@@ -1,0 +1,134 @@
+package org.retinagrade.pacs;
+
+import com.pixelmed.network.AnyExplicitStorePresentationContextSelectionPolicy;
+import com.pixelmed.network.ReceivedObjectHandler;
+import com.pixelmed.network.StorageSOPClassSCP;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import org.jboss.logging.Logger;
+
+/**
+ * A DICOM C-STORE SCP: accepts associations on a port, with TCP_NODELAY on every connection
+ * (on loopback, Nagle's algorithm against delayed ACKs would cap transfers at about 11
+ * instances per second), and hands each received file to a consumer before the C-STORE
+ * response is sent, so an instance is acknowledged only once it is stored. PixelMed's
+ * {@link StorageSOPClassSCP} speaks the protocol; it accepts every storage SOP class in any
+ * explicit or compressed transfer syntax offered.
+ */
+public final class StorageReceiver implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(StorageReceiver.class);
+
+    private final ServerSocket server;
+    private final String aeTitle;
+    private final Path incoming;
+    private final int timeoutMillis;
+    private final BiConsumer<Path, String> consumer;
+    private final ExecutorService associations = Executors.newCachedThreadPool(r -> {
+        Thread thread = new Thread(r, "dicom-association");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final AtomicLong received = new AtomicLong();
+    private final Thread acceptor;
+    private volatile boolean closed;
+
+    /**
+     * Starts listening. {@code consumer} receives each file (in {@code incoming}, which it may
+     * move or delete) and the calling AE title; an exception from it makes the C-STORE fail.
+     */
+    public StorageReceiver(String bindHost, int port, String aeTitle, Path incoming, int timeoutSeconds,
+            BiConsumer<Path, String> consumer) throws IOException {
+        this.aeTitle = aeTitle;
+        this.incoming = incoming;
+        this.timeoutMillis = timeoutSeconds * 1000;
+        this.consumer = consumer;
+        Files.createDirectories(incoming);
+        server = new ServerSocket();
+        server.setReuseAddress(true);
+        try {
+            server.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port));
+        } catch (IOException e) {
+            server.close();
+            throw new IOException("cannot listen for DICOM on " + bindHost + ":" + port + " (" + e.getMessage()
+                    + "); choose another port with --listen-port or stop what uses it", e);
+        }
+        acceptor = new Thread(this::acceptLoop, "dicom-acceptor");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        LOG.infof("DICOM C-STORE SCP %s listening on %s:%d", aeTitle, bindHost, server.getLocalPort());
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    public String aeTitle() {
+        return aeTitle;
+    }
+
+    /** Number of instances received and handed over so far. */
+    public long received() {
+        return received.get();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (SocketException e) {
+                if (!closed) {
+                    LOG.errorf("DICOM listener stopped: %s", e.getMessage());
+                }
+                return;
+            } catch (IOException e) {
+                LOG.warnf("DICOM listener: accept failed: %s", e.getMessage());
+                continue;
+            }
+            associations.submit(() -> serve(socket));
+        }
+    }
+
+    private void serve(Socket socket) {
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(timeoutMillis);
+            ReceivedObjectHandler handler = new ReceivedObjectHandler() {
+                @Override
+                public void sendReceivedObjectIndication(String fileName, String transferSyntax, String callingAeTitle) {
+                    received.incrementAndGet();
+                    consumer.accept(Path.of(fileName), callingAeTitle);
+                }
+            };
+            new StorageSOPClassSCP(socket, aeTitle, 65536, 0, 0, incoming.toFile(),
+                    com.pixelmed.dicom.StoredFilePathStrategy.BYSOPINSTANCEUIDINSINGLEFOLDER, handler, null, null, null, null,
+                    new AnyExplicitStorePresentationContextSelectionPolicy()).run();
+        } catch (Exception e) {
+            LOG.warnf("DICOM association from %s failed: %s", socket.getRemoteSocketAddress(), e.getMessage());
+        } finally {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                LOG.debugf("closing DICOM socket: %s", e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        server.close();
+        associations.shutdownNow();
+    }
+}

@@ -1,0 +1,253 @@
+package org.retinagrade.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.pixelmed.dicom.Attribute;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.IntegerStringAttribute;
+import com.pixelmed.dicom.OtherByteAttribute;
+import com.pixelmed.dicom.TagFromName;
+import com.pixelmed.dicom.UnsignedShortAttribute;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.opencv.core.Mat;
+import org.retinagrade.CliRunner;
+import org.retinagrade.TestDatabase;
+import org.retinagrade.audit.AuditTrail;
+import org.retinagrade.dicom.DicomDecoder;
+import org.retinagrade.dicom.DicomInstance;
+import org.retinagrade.dicom.OphthalmicPhotography;
+import org.retinagrade.imaging.FundusPhantom;
+import org.retinagrade.imaging.Preprocessor;
+import org.retinagrade.study.CohortService;
+import picocli.CommandLine;
+
+@QuarkusTest
+@QuarkusTestResource(TestDatabase.class)
+class DicomIngestTest {
+
+    private static final Path SCRATCH = Path.of("target", "dicom-ingest-test").toAbsolutePath();
+    private static final Path SHARED_DICOM = Path.of("..", "shared", "data", "dicom").toAbsolutePath().normalize();
+
+    @Inject
+    CommandLine.IFactory factory;
+
+    @Inject
+    CohortService cohortService;
+
+    @Inject
+    DicomIngestService service;
+
+    @Inject
+    AuditTrail auditTrail;
+
+    @Test
+    void ophthalmicPhotographsRoundTripIntoALabelledDeidentifiedCohort() throws Exception {
+        Path phantom = fresh("phantom");
+        new FundusPhantom(96).writeStudy(phantom, 3, 21);
+        Path op = fresh("op");
+        CliRunner.Result written = CliRunner.run(factory, "dicom", "from-image", phantom.toString(), "--out", op.toString());
+        assertEquals(0, written.exitCode(), written.err());
+        assertTrue(written.out().contains("wrote 15 Ophthalmic Photography objects"), written.out());
+
+        // The wrapped pixels are exactly the photograph's.
+        Path oneFile = op.resolve("1").resolve("1_left.dcm");
+        DicomDecoder.Decoded decoded = new DicomDecoder().decode(oneFile);
+        Mat original = Preprocessor.decode(Files.readAllBytes(phantom.resolve("images/1_left.jpeg")));
+        byte[] expected = new byte[(int) (original.total() * 3)];
+        original.get(0, 0, expected);
+        byte[] rgb = rgbOf(decoded);
+        assertArrayEquals(expected, rgb, "OP pixels differ from the source image");
+        assertEquals("L", Attribute.getSingleStringValueOrEmptyString(decoded.attributes(), TagFromName.ImageLaterality));
+
+        CliRunner.Result first = CliRunner.run(factory, "ingest", "dicom", op.toString(), "--cohort", "dicom-op",
+                "--study", "dicom-test", "--labels", op.resolve("labels.csv").toString());
+        assertEquals(0, first.exitCode(), first.err());
+        assertTrue(first.out().contains("read 15, stored 15, duplicates 0, quarantined 0"), first.out());
+        CohortService.Summary summary = cohortService.summary("dicom-op").get();
+        assertEquals(15, summary.members());
+        for (int grade = 0; grade <= 4; grade++) {
+            assertEquals(3L, summary.perGrade().get(Integer.toString(grade)), "members of grade " + grade);
+        }
+        long left;
+        try (var names = Files.list(phantom.resolve("images"))) {
+            left = names.filter(p -> p.getFileName().toString().contains("_left")).count();
+        }
+        assertEquals(Map.of("L", left, "R", 15 - left), summary.perLaterality());
+
+        // The stored copy is de-identified: pseudonymous patient, remapped UIDs, no name.
+        String originalUid = Attribute.getSingleStringValueOrEmptyString(decoded.attributes(), TagFromName.SOPInstanceUID);
+        DicomInstance stored = QuarkusTransaction.requiringNew().call(() ->
+                DicomInstance.<DicomInstance>find("sourceSha256", ContentStore.sha256(Files.readAllBytes(oneFile))).firstResult());
+        assertNotNull(stored, "1_left.dcm not recorded");
+        assertFalse(stored.sopInstanceUid.equals(originalUid), "SOP Instance UID was not remapped");
+        byte[] copy = Files.readAllBytes(TestDatabase.WORKSPACE.resolve(stored.storagePath));
+        String text = new String(copy, StandardCharsets.ISO_8859_1);
+        assertFalse(text.contains("PHANTOM^"), "patient name survived in the stored copy");
+        assertFalse(text.contains(originalUid), "original SOP Instance UID survived in the stored copy");
+        assertEquals(LocalDate.of(2026, 1, 1), stored.acquisitionDate);
+        assertEquals(96, stored.rows);
+
+        CliRunner.Result second = CliRunner.run(factory, "ingest", "dicom", op.toString(), "--cohort", "dicom-op",
+                "--study", "dicom-test");
+        assertEquals(0, second.exitCode(), second.err());
+        assertTrue(second.out().contains("read 15, stored 0, duplicates 15, quarantined 0"), second.out());
+        assertTrue(auditTrail.verify().intact());
+    }
+
+    @Test
+    void badFilesAreQuarantinedAndTheBatchGoesOn() throws Exception {
+        Path folder = fresh("bad");
+        Mat image = phantom(2, 5);
+        AttributeList good = OphthalmicPhotography.build(image, identity("good", 1));
+        write(good, folder.resolve("good.dcm"));
+        byte[] full = Files.readAllBytes(folder.resolve("good.dcm"));
+        Files.write(folder.resolve("truncated.dcm"), java.util.Arrays.copyOf(full, full.length / 2));
+        Files.writeString(folder.resolve("notes.dat"), "not a DICOM file");
+        AttributeList absurd = OphthalmicPhotography.build(image, identity("absurd", 2));
+        for (var tag : List.of(TagFromName.Rows, TagFromName.Columns)) {
+            UnsignedShortAttribute huge = new UnsignedShortAttribute(tag);
+            huge.addValue(65535);
+            absurd.put(huge);
+        }
+        IntegerStringAttribute frames = new IntegerStringAttribute(TagFromName.NumberOfFrames);
+        frames.addValue("1000");
+        absurd.put(frames);
+        write(absurd, folder.resolve("absurd.dcm"));
+        AttributeList multiFrame = OphthalmicPhotography.build(image, identity("multi", 3));
+        byte[] pixels = ((OtherByteAttribute) multiFrame.get(TagFromName.PixelData)).getByteValues();
+        byte[] three = new byte[pixels.length * 3];
+        for (int frame = 0; frame < 3; frame++) {
+            for (int i = 0; i < pixels.length; i++) {
+                three[frame * pixels.length + i] = (byte) (pixels[i] + (frame + 1) * 40);
+            }
+        }
+        ((OtherByteAttribute) multiFrame.get(TagFromName.PixelData)).setValues(three);
+        IntegerStringAttribute threeFrames = new IntegerStringAttribute(TagFromName.NumberOfFrames);
+        threeFrames.addValue("3");
+        multiFrame.put(threeFrames);
+        write(multiFrame, folder.resolve("multi.dcm"));
+
+        long start = System.nanoTime();
+        IngestJob job = service.ingestFolder(folder, options("dicom-bad"), line -> { });
+        assertTrue(System.nanoTime() - start < 60_000_000_000L, "ingest of 5 small files took over a minute");
+        assertEquals(5, job.readCount);
+        assertEquals(2, job.stored, "good.dcm and multi.dcm");
+        assertEquals(3, job.quarantined);
+        Map<String, String> reasons = QuarkusTransaction.requiringNew().call(() -> {
+            Map<String, String> found = new java.util.HashMap<>();
+            IngestJobItem.<IngestJobItem>list("jobId", job.id).forEach(item -> found.put(item.sourceRef, item.message));
+            return found;
+        });
+        assertTrue(reasons.get("absurd.dcm").contains("exceeds the budget"), reasons.get("absurd.dcm"));
+        assertTrue(reasons.get("truncated.dcm").contains("Pixel Data"), reasons.get("truncated.dcm"));
+        assertTrue(reasons.get("notes.dat").startsWith("unreadable DICOM") || reasons.get("notes.dat").contains("not an image"),
+                reasons.get("notes.dat"));
+        List<Image> frameImages = QuarkusTransaction.requiringNew().call(() -> Image.<Image>list(
+                "originalName = ?1 order by frameNumber", "multi.dcm"));
+        assertEquals(List.of(1, 2, 3), frameImages.stream().map(i -> i.frameNumber).toList());
+        assertEquals(4L, cohortService.summary("dicom-bad").get().members(), "1 + 3 frames");
+        long kept = QuarkusTransaction.requiringNew().call(() -> QuarantineEntry.count("jobId = ?1 and storedPath is not null", job.id));
+        assertEquals(3L, kept, "quarantined files keep a copy");
+    }
+
+    @Test
+    void stoppedFolderJobResumesWithoutRedoingFinishedItems() throws Exception {
+        Path folder = fresh("resume");
+        Mat image = phantom(1, 9);
+        for (int i = 0; i < 4; i++) {
+            write(OphthalmicPhotography.build(image, identity("resume" + i, i + 1)), folder.resolve("r" + i + ".dcm"));
+        }
+        DicomIngestService.Options options = options("dicom-resume");
+        DicomIngestService.Session session = service.startJob("dicom-folder", folder.toString(), options, Map.of());
+        session.ingest("r0.dcm", folder.resolve("r0.dcm"));
+        session.ingest("r1.dcm", folder.resolve("r1.dcm"));
+        // The process "stops" here; the job is still running with two items done.
+        IngestJob resumed = service.resumeFolder(session.jobId(), options, line -> { });
+        assertEquals("completed", resumed.status);
+        assertEquals(4, resumed.readCount);
+        assertEquals(4, resumed.stored);
+        assertEquals(0, resumed.duplicates, "finished items were processed again");
+    }
+
+    @Test
+    void everySharedCorpusFileIsStoredOrQuarantinedAndStoredCopiesDecodeAlike() throws Exception {
+        assumeTrue(Files.isDirectory(SHARED_DICOM), "shared DICOM corpus not found at " + SHARED_DICOM + "; skipping");
+        IngestJob job = service.ingestFolder(SHARED_DICOM, options("dicom-corpus"), line -> { });
+        assertEquals(47, job.readCount);
+        assertEquals(47, job.stored + job.duplicates + job.quarantined);
+        assertTrue(job.stored >= 25, job.summary());
+        List<DicomInstance> instances = QuarkusTransaction.requiringNew().call(() -> DicomInstance.<DicomInstance>listAll());
+        DicomDecoder decoder = new DicomDecoder();
+        for (DicomInstance instance : instances) {
+            if (instance.storagePath.contains("dicom-test")) {
+                continue;
+            }
+            DicomDecoder.Decoded again = decoder.decode(TestDatabase.WORKSPACE.resolve(instance.storagePath));
+            assertEquals(instance.frames, again.frames().size(), instance.storagePath);
+            Image first = QuarkusTransaction.requiringNew().call(() ->
+                    Image.<Image>find("dicomInstanceId = ?1 and frameNumber = 1", instance.id).firstResult());
+            byte[] png = DicomIngestService.encodePng(again.frames().get(0));
+            assertEquals(first.sha256, ContentStore.sha256(png),
+                    "stored de-identified copy of " + instance.transferSyntaxUid + " decodes differently");
+        }
+    }
+
+    /** A small synthetic fundus image as 8-bit RGB. */
+    private static Mat phantom(int grade, long seed) throws java.io.IOException {
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(new FundusPhantom(64).render(grade, true, seed), "png", png);
+        return Preprocessor.decode(png.toByteArray());
+    }
+
+    private static byte[] rgbOf(DicomDecoder.Decoded decoded) {
+        byte[] bgr = ((java.awt.image.DataBufferByte) decoded.frames().get(0).getRaster().getDataBuffer()).getData();
+        byte[] rgb = new byte[bgr.length];
+        for (int i = 0; i < bgr.length; i += 3) {
+            rgb[i] = bgr[i + 2];
+            rgb[i + 1] = bgr[i + 1];
+            rgb[i + 2] = bgr[i];
+        }
+        return rgb;
+    }
+
+    private static OphthalmicPhotography.Identity identity(String key, int number) {
+        return new OphthalmicPhotography.Identity("P-" + key, "TEST^" + key, "study-" + key, LocalDate.of(2025, 5, 6),
+                "ACC" + number, "R", "series-" + key, "instance-" + key, number);
+    }
+
+    private static DicomIngestService.Options options(String cohort) {
+        return new DicomIngestService.Options(cohort, "dicom-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS, "test");
+    }
+
+    private static void write(AttributeList list, Path file) throws Exception {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            OphthalmicPhotography.write(list, out, "TEST");
+        }
+    }
+
+    private static Path fresh(String name) throws java.io.IOException {
+        Path folder = SCRATCH.resolve(name);
+        if (Files.exists(folder)) {
+            try (var walk = Files.walk(folder)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        return Files.createDirectories(folder);
+    }
+}
