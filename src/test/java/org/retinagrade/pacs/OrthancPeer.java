@@ -1,0 +1,115 @@
+package org.retinagrade.pacs;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Orthanc for the PACS tests, started in the test's own network namespace (see
+ * bin/java-in-netns) with HTTP authentication on, DICOM access only for registered AE titles
+ * (ours, RETINAGRADE, and dcmtk's STORESCU) and TCP_NODELAY set. Its database lives under
+ * target/ and survives {@link #kill()} and {@link #start()}.
+ */
+final class OrthancPeer implements AutoCloseable {
+
+    static final int DICOM_PORT = 4242;
+    static final String AE_TITLE = "ORTHANC";
+
+    private final Path home;
+    private final int ourPort;
+    private Process process;
+
+    OrthancPeer(Path home, int ourPort) {
+        this.home = home;
+        this.ourPort = ourPort;
+    }
+
+    /** True when the tests run in a private namespace and Orthanc and dcmtk are installed. */
+    static boolean available() {
+        String ns = System.getenv("RETINAGRADE_NETNS");
+        return ns != null && !ns.equals("unavailable") && Files.isExecutable(Path.of("/usr/sbin/Orthanc"))
+                && Files.isExecutable(Path.of("/usr/bin/storescu"));
+    }
+
+    static String whyUnavailable() {
+        return "PACS tests need a private network namespace (root and iproute2; got RETINAGRADE_NETNS="
+                + System.getenv("RETINAGRADE_NETNS") + "), Orthanc (/usr/sbin/Orthanc) and dcmtk; skipping";
+    }
+
+    void start() throws IOException, InterruptedException {
+        Files.createDirectories(home.resolve("db"));
+        Path config = home.resolve("orthanc.json");
+        Files.writeString(config, """
+                {
+                  "Name": "retinagrade-test",
+                  "StorageDirectory": "%s",
+                  "IndexDirectory": "%s",
+                  "DicomAet": "%s",
+                  "DicomPort": %d,
+                  "HttpPort": 8042,
+                  "RemoteAccessAllowed": false,
+                  "AuthenticationEnabled": true,
+                  "RegisteredUsers": {"retinagrade": "test-only-password"},
+                  "DicomModalities": {
+                    "retinagrade": ["RETINAGRADE", "127.0.0.1", %d],
+                    "storescu": ["STORESCU", "127.0.0.1", 104]
+                  },
+                  "DicomAlwaysAllowEcho": true,
+                  "DicomAlwaysAllowStore": false,
+                  "DicomAlwaysAllowFind": false,
+                  "DicomAlwaysAllowMove": false,
+                  "DicomAlwaysAllowGet": false,
+                  "DicomCheckModalityHost": false,
+                  "Plugins": []
+                }
+                """.formatted(home.resolve("db"), home.resolve("db"), AE_TITLE, DICOM_PORT, ourPort));
+        ProcessBuilder builder = new ProcessBuilder("/usr/sbin/Orthanc", config.toString())
+                .redirectErrorStream(true).redirectOutput(home.resolve("orthanc.log").toFile());
+        builder.environment().put("TCP_NODELAY", "1");
+        process = builder.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("Orthanc exited at start-up; see " + home.resolve("orthanc.log"));
+            }
+            if (run(List.of("/usr/bin/echoscu", "-aec", AE_TITLE, "127.0.0.1", Integer.toString(DICOM_PORT))) == 0) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new IOException("Orthanc did not answer C-ECHO within 30 s; see " + home.resolve("orthanc.log"));
+    }
+
+    /** Stops Orthanc at once (SIGKILL), as a crash or power cut would. */
+    void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Pushes the .dcm files under the folder with dcmtk's storescu as AE STORESCU; returns its exit status. */
+    int push(Path folder, String calledAe, int port) throws IOException, InterruptedException {
+        return run(List.of("/usr/bin/storescu", "-aet", "STORESCU", "-aec", calledAe, "+sd", "+r", "+sp", "*.dcm",
+                "127.0.0.1", Integer.toString(port), folder.toString()));
+    }
+
+    static int run(List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("TCP_NODELAY", "1");
+        Process child = builder.start();
+        child.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        if (!child.waitFor(120, TimeUnit.SECONDS)) {
+            child.destroyForcibly();
+            return -1;
+        }
+        return child.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        kill();
+    }
+}

@@ -1,0 +1,213 @@
+package org.retinagrade.pacs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.OtherByteAttribute;
+import com.pixelmed.dicom.TagFromName;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.opencv.core.Mat;
+import org.retinagrade.CliRunner;
+import org.retinagrade.TestDatabase;
+import org.retinagrade.audit.AuditTrail;
+import org.retinagrade.dicom.DicomDecoder;
+import org.retinagrade.dicom.OphthalmicPhotography;
+import org.retinagrade.imaging.FundusPhantom;
+import org.retinagrade.imaging.Preprocessor;
+import org.retinagrade.ingest.DicomIngestService;
+import org.retinagrade.ingest.IngestJob;
+import org.retinagrade.ingest.IngestJobItem;
+import org.retinagrade.study.CohortService;
+import picocli.CommandLine;
+
+/**
+ * Against a real Orthanc in the test's private network namespace: dcmtk's storescu pushes
+ * phantom Ophthalmic Photography objects to it; we C-ECHO, C-FIND, C-MOVE (stopping Orthanc
+ * midway, restarting it and resuming) and C-GET them into cohorts; storescu pushes to our
+ * own C-STORE SCP.
+ */
+@QuarkusTest
+@QuarkusTestResource(TestDatabase.class)
+class PacsOrthancTest {
+
+    private static final Path HOME = Path.of("target", "pacs-test").toAbsolutePath();
+    private static final int OUR_PORT = 11112;
+    private static OrthancPeer orthanc;
+
+    @Inject
+    PacsRetrieveService retrieveService;
+
+    @Inject
+    PacsListener listener;
+
+    @Inject
+    CohortService cohortService;
+
+    @Inject
+    AuditTrail auditTrail;
+
+    @Inject
+    CommandLine.IFactory factory;
+
+    @BeforeAll
+    static void startOrthanc() throws Exception {
+        assumeTrue(OrthancPeer.available(), OrthancPeer.whyUnavailable());
+        if (Files.exists(HOME)) {
+            try (var walk = Files.walk(HOME)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        orthanc = new OrthancPeer(HOME.resolve("orthanc"), OUR_PORT);
+        orthanc.start();
+        writeStudy(HOME.resolve("move-study"), "MOVE", 200);
+        writeStudy(HOME.resolve("get-study"), "GET", 6);
+        assertEquals(0, orthanc.push(HOME.resolve("move-study"), OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
+        assertEquals(0, orthanc.push(HOME.resolve("get-study"), OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
+    }
+
+    @AfterAll
+    static void stopOrthanc() throws Exception {
+        if (orthanc != null) {
+            orthanc.close();
+        }
+    }
+
+    @Test
+    void echoAndFindFromTheCommandLine() {
+        CliRunner.Result echo = CliRunner.run(factory, "pacs", "echo", "--port", "" + OrthancPeer.DICOM_PORT);
+        assertEquals(0, echo.exitCode(), echo.err());
+        assertTrue(echo.out().contains("success"), echo.out());
+
+        CliRunner.Result find = CliRunner.run(factory, "pacs", "find", "--modality", "OP", "--date", "20250101-20251231", "--series");
+        assertEquals(0, find.exitCode(), find.err());
+        assertTrue(find.out().contains("PATIENT-MOVE") && find.out().contains("PATIENT-GET"), find.out());
+        assertEquals(4, find.out().lines().filter(line -> line.startsWith("  series")).count(), find.out());
+
+        CliRunner.Result byPatient = CliRunner.run(factory, "pacs", "find", "--patient-id", "PATIENT-GET");
+        assertTrue(byPatient.out().contains("PATIENT-GET") && !byPatient.out().contains("PATIENT-MOVE"), byPatient.out());
+
+        CliRunner.Result stranger = CliRunner.run(factory, "pacs", "find", "--modality", "OP", "--ae-title", "STRANGER");
+        assertEquals(1, stranger.exitCode(), "Orthanc must refuse an AE title it does not know: " + stranger.out());
+        assertTrue(stranger.err().contains("C-FIND with ORTHANC@127.0.0.1:4242 as STRANGER failed"), stranger.err());
+    }
+
+    @Test
+    void moveOfTwoHundredInstancesResumesAfterOrthancStops() throws Exception {
+        PacsSettings settings = settings();
+        String study = studyUid("MOVE");
+        DicomIngestService.Options options = new DicomIngestService.Options("pacs-move", "pacs-test", false, null,
+                DicomDecoder.DEFAULT_MAX_PIXELS, "test");
+        CompletableFuture<IngestJob> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return retrieveService.retrieve(settings, List.of(study), PacsRetrieveService.Method.MOVE, options, line -> { });
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (storedItems() < 40 && System.nanoTime() < deadline && !first.isDone()) {
+            Thread.sleep(20);
+        }
+        orthanc.kill();
+        IngestJob interrupted = first.get(120, TimeUnit.SECONDS);
+        assertEquals("interrupted", interrupted.status, interrupted.summary());
+        long storedBefore = storedItems();
+        assertTrue(storedBefore >= 40 && storedBefore < 200, "stored before the stop: " + storedBefore);
+
+        orthanc.start();
+        IngestJob resumed = retrieveService.resume(interrupted.id, "test", line -> { });
+        assertEquals("completed", resumed.status, resumed.summary());
+        assertEquals(200, resumed.readCount);
+        assertEquals(200, resumed.stored, "every instance stored exactly once: " + resumed.summary());
+        assertEquals(0, resumed.duplicates);
+        assertEquals(200L, cohortService.summary("pacs-move").get().members());
+        long instances = QuarkusTransaction.requiringNew().call(() -> org.retinagrade.dicom.DicomInstance.count(
+                "storagePath like 'studies/pacs-test/%'"));
+        assertTrue(instances >= 200, "instances stored: " + instances);
+        assertTrue(auditTrail.verify().intact());
+
+        // A second retrieve of the same study fetches nothing: everything is already stored.
+        IngestJob again = retrieveService.retrieve(settings, List.of(study), PacsRetrieveService.Method.MOVE, options, line -> { });
+        assertEquals("completed", again.status);
+        assertEquals(0, again.stored);
+        assertEquals(200, again.duplicates);
+    }
+
+    @Test
+    void getAndPushStoreIntoCohorts() throws Exception {
+        IngestJob got = retrieveService.retrieve(settings(), List.of(studyUid("GET")), PacsRetrieveService.Method.GET,
+                new DicomIngestService.Options("pacs-get", "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS, "test"),
+                line -> { });
+        assertEquals("completed", got.status, got.summary());
+        assertEquals(6, got.stored, got.summary());
+
+        writeStudy(HOME.resolve("push-study"), "PUSH", 3);
+        PacsSettings listening = settings().with(null, 11113, null, null, null, null);
+        StorageReceiver receiver = listener.start(listening, "127.0.0.1", new DicomIngestService.Options("pacs-push",
+                "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS, "test"));
+        try {
+            assertEquals(0, orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", receiver.port()));
+        } finally {
+            IngestJob pushed = listener.stop();
+            assertEquals(3, pushed.stored, pushed.summary());
+        }
+        assertEquals(3L, cohortService.summary("pacs-push").get().members());
+    }
+
+    @Test
+    void unreachablePacsGivesAClearError() {
+        PacsClient client = new PacsClient(settings().with(null, null, null, 4999, null, 2));
+        PacsException error = assertThrows(PacsException.class, client::echo);
+        assertTrue(error.getMessage().contains("C-ECHO with ORTHANC@127.0.0.1:4999"), error.getMessage());
+    }
+
+    private static PacsSettings settings() {
+        return new PacsSettings("RETINAGRADE", OUR_PORT, "127.0.0.1", OrthancPeer.DICOM_PORT, OrthancPeer.AE_TITLE, 20);
+    }
+
+    private long storedItems() {
+        return QuarkusTransaction.requiringNew().call(() -> IngestJobItem.count(
+                "status = 'stored' and sourceRef like 'pacs:" + studyUid("MOVE") + "/%'"));
+    }
+
+    private static String studyUid(String key) {
+        return OphthalmicPhotography.uidFor("study:study-" + key);
+    }
+
+    /** Writes one study of distinct phantom OP objects: half right eye, half left, one series each. */
+    private static void writeStudy(Path folder, String key, int count) throws Exception {
+        Files.createDirectories(folder);
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(new FundusPhantom(64).render(2, true, 7), "png", png);
+        Mat base = Preprocessor.decode(png.toByteArray());
+        for (int i = 0; i < count; i++) {
+            String laterality = i % 2 == 0 ? "R" : "L";
+            AttributeList list = OphthalmicPhotography.build(base, new OphthalmicPhotography.Identity("PATIENT-" + key,
+                    "TEST^" + key, "study-" + key, LocalDate.of(2025, 3, 4), "ACC-" + key, laterality,
+                    "series-" + key + "-" + laterality, "instance-" + key + "-" + i, i + 1));
+            byte[] pixels = ((OtherByteAttribute) list.get(TagFromName.PixelData)).getByteValues();
+            pixels[0] = (byte) i; // distinct pixels: each instance becomes an image of its own
+            pixels[1] = (byte) (i >> 8);
+            ((OtherByteAttribute) list.get(TagFromName.PixelData)).setValues(pixels);
+            try (OutputStream out = Files.newOutputStream(folder.resolve(key + "-" + i + ".dcm"))) {
+                OphthalmicPhotography.write(list, out, "TEST");
+            }
+        }
+    }
+}
