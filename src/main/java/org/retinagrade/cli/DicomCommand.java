@@ -53,6 +53,11 @@ public class DicomCommand {
         @Option(names = "--study-date", defaultValue = "2026-01-01", description = "Study date, YYYY-MM-DD (default: ${DEFAULT-VALUE}).")
         LocalDate studyDate;
 
+        @Option(names = "--patient-id", paramLabel = "ID",
+                description = "Put every image into one study of this patient (one series per eye), instead of a study per"
+                        + " patient named in the file names.")
+        String patientId;
+
         @Option(names = "--uid-key", defaultValue = "retinagrade",
                 description = "Key mixed into the derived UIDs; change it to get new UIDs for the same images (default: ${DEFAULT-VALUE}).")
         String uidKey;
@@ -89,7 +94,7 @@ public class DicomCommand {
                 String name = file.getFileName().toString();
                 String stem = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
                 Optional<FolderLayout.NameParts> parts = FolderLayout.parseEyePacsName(name);
-                String patient = parts.map(FolderLayout.NameParts::patientKey).orElse(stem);
+                String patient = patientId != null ? patientId : parts.map(FolderLayout.NameParts::patientKey).orElse(stem);
                 String laterality = parts.map(FolderLayout.NameParts::laterality).orElse("U");
                 Mat rgb;
                 try {

@@ -158,6 +158,7 @@ public class PacsRetrieveService {
         Path incoming = Files.createDirectories(Workspace.root().resolve("cache").resolve("incoming")
                 .resolve("job-" + session.jobId()));
         List<String[]> requests = requests(missing, session);
+        long start = System.nanoTime();
         try {
             if (method == Method.MOVE) {
                 try (StorageReceiver receiver = new StorageReceiver("0.0.0.0", settings.listenPort(), settings.aeTitle(),
@@ -178,6 +179,9 @@ public class PacsRetrieveService {
         } catch (PacsException e) {
             progress.accept("retrieve stopped: " + e.getMessage());
         }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        progress.accept(String.format(java.util.Locale.ROOT, "fetched and stored %d instances by C-%s in %.2f s (%.1f instances/s)",
+                received.get(), method, seconds, received.get() / Math.max(seconds, 1e-9)));
     }
 
     /** Whole series when every instance of it is missing, otherwise single instances. */

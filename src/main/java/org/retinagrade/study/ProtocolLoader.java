@@ -151,8 +151,27 @@ public final class ProtocolLoader {
         if (!checkFiles) {
             return;
         }
+        String kind = content.at("/cohort/source/kind").asText("");
+        boolean pacs = kind.equals("pacs-query");
+        if (!pacs && !content.at("/cohort/source/pacs").isMissingNode()) {
+            problems.add(describe("/cohort/source/pacs", lines) + ": applies only to kind pacs-query, not " + kind);
+        }
+        if (!pacs && !content.at("/cohort/source/query").isMissingNode()) {
+            problems.add(describe("/cohort/source/query", lines) + ": applies only to kind pacs-query, not " + kind);
+        }
+        if (pacs) {
+            if (content.at("/cohort/source/query").isMissingNode()) {
+                problems.add(describe("/cohort/source", lines) + ": a pacs-query source needs query keys"
+                        + " (patient_id, study_date, modality, accession_number or study_instance_uids)");
+            }
+            if (dataOverride != null) {
+                problems.add("--data: a pacs-query source reads from the PACS, not from a folder; leave --data out");
+            }
+        }
         Path data = dataFolder(content, file, dataOverride);
-        if (data == null) {
+        if (pacs) {
+            // Nothing to check on disk: the PACS is asked when the run starts.
+        } else if (data == null) {
             problems.add(describe("/cohort/source", lines) + ": no data folder: set cohort.source.path or pass --data DIR");
         } else if (!Files.isDirectory(data)) {
             problems.add(describe(dataOverride != null ? "--data" : "/cohort/source/path", lines) + ": data folder "

@@ -27,7 +27,13 @@ import org.retinagrade.imaging.PreparedImageCache;
 import org.retinagrade.imaging.PreprocessConfig;
 import org.retinagrade.imaging.augment.AugmentationPipeline;
 import org.retinagrade.ingest.ContentStore;
+import org.retinagrade.dicom.DicomDecoder;
+import org.retinagrade.ingest.DicomIngestService;
 import org.retinagrade.ingest.FolderIngestService;
+import org.retinagrade.pacs.PacsClient;
+import org.retinagrade.pacs.PacsException;
+import org.retinagrade.pacs.PacsRetrieveService;
+import org.retinagrade.pacs.PacsSettings;
 import org.retinagrade.model.EfficientNetV2;
 import org.retinagrade.model.EfficientNetV2Config;
 import org.retinagrade.report.ReportService;
@@ -51,6 +57,12 @@ public class StudyRunner {
 
     @Inject
     FolderIngestService ingestService;
+
+    @Inject
+    DicomIngestService dicomIngestService;
+
+    @Inject
+    PacsRetrieveService pacsRetrieveService;
 
     @Inject
     SplitAssigner splitAssigner;
@@ -83,11 +95,7 @@ public class StudyRunner {
                 intSet(protocol.at("/cohort/filters/grades")), protocol.textAt("/cohort/filters/quality", "any").equals("gradable"));
         // A cohort split with other settings is rejected before the ingest writes anything.
         splitAssigner.check(cohortName, ratios, protocol.longAt("/split/seed", 1), filters);
-        stage(progress, 1, "ingest " + protocol.dataFolder() + " into cohort " + cohortName);
-        JsonNode labels = protocol.at("/cohort/source/labels");
-        ingestService.ingest(new FolderIngestService.Options(protocol.dataFolder(),
-                labels.isMissingNode() ? null : ProtocolLoader.resolve(protocol.file(), labels.asText()), cohortName,
-                protocol.name(), ImageProbe.DEFAULT_MAX_PIXELS, null, actor), progress::println);
+        ingestSource(protocol, cohortName, actor, progress);
 
         stage(progress, 2, "assign the patient-level split");
         Map<String, int[]> counts = splitAssigner.assign(cohortName, ratios, protocol.longAt("/split/seed", 1), filters, actor);
@@ -101,6 +109,85 @@ public class StudyRunner {
         long runId = trainingService.createRun(data.cohortId(), protocolId, seed, provenance(protocol, data), actor);
         progress.println("  run " + runId + " created");
         return continueRun(runId, protocol, actor, progress);
+    }
+
+    /** Stage 1: brings the protocol's images into the cohort from a folder, a DICOM folder or a PACS. */
+    private void ingestSource(StudyProtocol protocol, String cohortName, String actor, PrintStream progress) throws IOException {
+        String kind = protocol.textAt("/cohort/source/kind", "image-folder");
+        JsonNode labels = protocol.at("/cohort/source/labels");
+        Path labelsCsv = labels.isMissingNode() ? null : ProtocolLoader.resolve(protocol.file(), labels.asText());
+        boolean retainUids = protocol.booleanAt("/cohort/source/retain_uids", false);
+        switch (kind) {
+            case "dicom-folder" -> {
+                stage(progress, 1, "ingest DICOM files in " + protocol.dataFolder() + " into cohort " + cohortName);
+                var job = dicomIngestService.ingestFolder(protocol.dataFolder(), new DicomIngestService.Options(cohortName,
+                        protocol.name(), retainUids, labelsCsv, DicomDecoder.DEFAULT_MAX_PIXELS, actor), progress::println);
+                progress.println("  " + job.summary());
+            }
+            case "pacs-query" -> {
+                PacsSettings settings = PacsSettings.fromConfig().with(
+                        nullableText(protocol, "/cohort/source/pacs/ae_title"),
+                        nullableInt(protocol, "/cohort/source/pacs/listen_port"),
+                        nullableText(protocol, "/cohort/source/pacs/host"),
+                        nullableInt(protocol, "/cohort/source/pacs/port"),
+                        nullableText(protocol, "/cohort/source/pacs/called_ae_title"),
+                        nullableInt(protocol, "/cohort/source/pacs/timeout"));
+                stage(progress, 1, "retrieve studies from " + settings.peer() + " into cohort " + cohortName);
+                List<String> studies = new ArrayList<>();
+                try {
+                    PacsClient client = new PacsClient(settings);
+                    JsonNode uids = protocol.at("/cohort/source/query/study_instance_uids");
+                    List<String> asked = new ArrayList<>();
+                    uids.forEach(uid -> asked.add(uid.asText()));
+                    if (asked.isEmpty()) {
+                        asked.add(null);
+                    }
+                    for (String uid : asked) {
+                        for (var found : client.findStudies(new PacsClient.StudyQuery(
+                                nullableText(protocol, "/cohort/source/query/patient_id"),
+                                nullableText(protocol, "/cohort/source/query/study_date"),
+                                nullableText(protocol, "/cohort/source/query/modality"),
+                                nullableText(protocol, "/cohort/source/query/accession_number"), uid))) {
+                            String study = com.pixelmed.dicom.Attribute.getSingleStringValueOrEmptyString(found,
+                                    com.pixelmed.dicom.TagFromName.StudyInstanceUID);
+                            if (!study.isEmpty() && !studies.contains(study)) {
+                                studies.add(study);
+                            }
+                        }
+                    }
+                } catch (PacsException e) {
+                    throw new IllegalStateException("cannot query the PACS: " + e.getMessage(), e);
+                }
+                if (studies.isEmpty()) {
+                    throw new IllegalStateException("no study on " + settings.peer() + " matches cohort.source.query;"
+                            + " nothing to run on");
+                }
+                PacsRetrieveService.Method method = protocol.textAt("/cohort/source/pacs/method", "move").equals("get")
+                        ? PacsRetrieveService.Method.GET : PacsRetrieveService.Method.MOVE;
+                var job = pacsRetrieveService.retrieve(settings, studies, method, new DicomIngestService.Options(cohortName,
+                        protocol.name(), retainUids, labelsCsv, DicomDecoder.DEFAULT_MAX_PIXELS, actor), progress::println);
+                progress.println("  " + job.summary());
+                if (!job.status.equals("completed")) {
+                    throw new IllegalStateException("the PACS retrieve (ingest job " + job.id + ") is " + job.status
+                            + "; run `retinagrade ingest resume " + job.id + "`, then run the protocol again");
+                }
+            }
+            default -> {
+                stage(progress, 1, "ingest " + protocol.dataFolder() + " into cohort " + cohortName);
+                ingestService.ingest(new FolderIngestService.Options(protocol.dataFolder(), labelsCsv, cohortName,
+                        protocol.name(), ImageProbe.DEFAULT_MAX_PIXELS, null, actor), progress::println);
+            }
+        }
+    }
+
+    private static String nullableText(StudyProtocol protocol, String pointer) {
+        JsonNode node = protocol.at(pointer);
+        return node.isMissingNode() || node.isNull() ? null : node.asText();
+    }
+
+    private static Integer nullableInt(StudyProtocol protocol, String pointer) {
+        JsonNode node = protocol.at(pointer);
+        return node.isMissingNode() || node.isNull() ? null : node.asInt();
     }
 
     /** Continues a stopped run from its last checkpoint, with its stored protocol and data folder. */
@@ -129,7 +216,8 @@ public class StudyRunner {
         }
         Protocol stored = QuarkusTransaction.requiringNew().call(() -> Protocol.findById(run.protocolId));
         Path file = Path.of((String) provenance.get("protocol_file"));
-        return ProtocolLoader.parseStored(stored.body, file, Path.of((String) provenance.get("data_folder")));
+        Object folder = provenance.get("data_folder");
+        return ProtocolLoader.parseStored(stored.body, file, folder == null ? null : Path.of((String) folder));
     }
 
     private Result continueRun(long runId, StudyProtocol protocol, String actor, PrintStream progress) throws IOException {
@@ -254,7 +342,8 @@ public class StudyRunner {
         provenance.put("command", "run");
         provenance.put("protocol", protocol.name() + " (SHA-256 " + protocol.sha256() + ")");
         provenance.put("protocol_file", protocol.file().toString());
-        provenance.put("data_folder", protocol.dataFolder().toString());
+        // A PACS query has no data folder: its data are identified by the manifest hash alone.
+        provenance.put("data_folder", protocol.dataFolder() == null ? null : protocol.dataFolder().toString());
         provenance.put("arguments", protocol.arguments());
         provenance.put("cohort", protocol.textAt("/cohort/name", protocol.name()));
         provenance.put("data_manifest_sha256", data.manifestSha256());

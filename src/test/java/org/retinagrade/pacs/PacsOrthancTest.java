@@ -171,6 +171,40 @@ class PacsOrthancTest {
     }
 
     @Test
+    void pacsQueryProtocolRunsEndToEnd() throws Exception {
+        Path phantom = HOME.resolve("protocol-phantom");
+        new FundusPhantom(96).writeStudy(phantom, 5, 33);
+        Path dicom = HOME.resolve("protocol-dicom");
+        CliRunner.Result wrapped = CliRunner.run(factory, "dicom", "from-image", phantom.toString(), "--out", dicom.toString(),
+                "--study-date", "2024-02-03", "--uid-key", "protocol-test");
+        assertEquals(0, wrapped.exitCode(), wrapped.err());
+        assertEquals(0, orthanc.push(dicom, OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
+        Path protocol = HOME.resolve("pacs-protocol.yaml");
+        Files.writeString(protocol, String.join("\n",
+                "name: pacs-protocol",
+                "cohort:",
+                "  name: pacs-protocol",
+                "  source:",
+                "    kind: pacs-query",
+                "    labels: protocol-dicom/labels.csv",
+                "    pacs: {host: 127.0.0.1, port: " + OrthancPeer.DICOM_PORT + ", called_ae_title: ORTHANC, ae_title: RETINAGRADE,"
+                        + " listen_port: " + OUR_PORT + ", timeout: 20, method: get}",
+                "    query: {study_date: 20240101-20241231, modality: OP}",
+                "split: {train: 0.6, validation: 0.2, test: 0.2, seed: 5}",
+                "preprocessing: {resolution: 64}",
+                "model: {variant: small}",
+                "training: {epochs: 1, batch_size: 4, seed: 9, threads: 2}",
+                "evaluation: {tta: [identity], bootstrap: 50}",
+                ""));
+        CliRunner.Result run = CliRunner.run(factory, "run", protocol.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.err().contains("retrieve studies from ORTHANC@127.0.0.1:4242"), run.err());
+        assertTrue(run.err().contains("[5/5] write the report"), run.err());
+        assertEquals(25L, cohortService.summary("pacs-protocol").get().members());
+        assertEquals(5L, cohortService.summary("pacs-protocol").get().perGrade().get("4"));
+    }
+
+    @Test
     void unreachablePacsGivesAClearError() {
         PacsClient client = new PacsClient(settings().with(null, null, null, 4999, null, 2));
         PacsException error = assertThrows(PacsException.class, client::echo);

@@ -60,6 +60,32 @@ class StudyRunTest {
     }
 
     @Test
+    void dicomFolderProtocolRunsEndToEnd() throws Exception {
+        phantom();
+        Path dicom = ROOT.resolve("phantom-dicom");
+        CliRunner.Result wrapped = CliRunner.run(factory, "dicom", "from-image", ROOT.resolve("phantom").toString(),
+                "--out", dicom.toString());
+        assertEquals(0, wrapped.exitCode(), wrapped.err());
+        Path protocol = ROOT.resolve("study-dicom.yaml");
+        Files.writeString(protocol, String.join("\n",
+                "name: study-dicom",
+                "cohort:",
+                "  name: study-dicom",
+                "  source: {kind: dicom-folder, path: phantom-dicom, labels: phantom-dicom/labels.csv}",
+                "split: {train: 0.6, validation: 0.2, test: 0.2, seed: 5}",
+                "preprocessing: {resolution: 64}",
+                "model: {variant: small}",
+                "training: {epochs: 1, batch_size: 4, seed: 9, threads: 2}",
+                "evaluation: {tta: [identity], bootstrap: 50}",
+                ""));
+        CliRunner.Result run = CliRunner.run(factory, "run", protocol.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.err().contains("ingest DICOM files in"), run.err());
+        assertTrue(run.err().contains("read 25, stored 25"), run.err());
+        assertTrue(run.err().contains("[5/5] write the report"), run.err());
+    }
+
+    @Test
     void protocolRunsEndToEndAndRerunMatches() throws Exception {
         phantom();
         CliRunner.Result first = CliRunner.run(factory, "run", writeProtocol("study-e2e").toString());
