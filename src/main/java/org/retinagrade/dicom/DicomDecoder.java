@@ -91,12 +91,19 @@ public final class DicomDecoder {
         }, "dicom-decode", PARSER_STACK_BYTES);
         worker.setDaemon(true);
         worker.start();
-        try {
-            worker.join(timeout.toMillis());
-        } catch (InterruptedException e) {
-            worker.interrupt();
+        // An interrupt does not stop a decode that has started (it is bounded by the time limit);
+        // the caller's interrupt flag is restored afterwards.
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean interrupted = false;
+        while (worker.isAlive() && System.nanoTime() < deadline) {
+            try {
+                worker.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
-            throw new DicomDecodeException("decoding was interrupted");
         }
         if (worker.isAlive()) {
             worker.interrupt();

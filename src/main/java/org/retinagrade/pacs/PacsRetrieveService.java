@@ -139,26 +139,47 @@ public class PacsRetrieveService {
             List<String[]> missing, Consumer<String> progress) throws IOException {
         Map<String, String> references = new ConcurrentHashMap<>();
         missing.forEach(instance -> references.put(instance[2], reference(instance)));
+        AtomicInteger stored = new AtomicInteger();
         AtomicInteger received = new AtomicInteger();
         int total = missing.size();
+        // Received files are stored by a worker of their own, so the PACS sends at network speed
+        // while earlier instances are decoded and written. An instance acknowledged but not yet
+        // stored when the process stops keeps its item pending, and a resume fetches it again.
+        java.util.concurrent.ExecutorService storing = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread thread = new Thread(r, "pacs-store");
+            thread.setDaemon(true);
+            return thread;
+        });
         Consumer<Path> store = file -> {
-            String sop = file.getFileName().toString();
-            String reference = references.getOrDefault(sop, PREFIX + "unlisted/" + sop);
-            session.ingest(reference, file);
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException e) {
-                LOG.warnf("cannot remove received file %s: %s", file, e.getMessage());
-            }
             int count = received.incrementAndGet();
-            if (count % 50 == 0 || count == total) {
-                progress.accept(String.format("  %d/%d instances received and stored", count, total));
+            if (count % 20 == 0) {
+                progress.accept(String.format("  received %d/%d", count, total));
+            }
+            Runnable task = () -> {
+                String sop = file.getFileName().toString();
+                String reference = references.getOrDefault(sop, PREFIX + "unlisted/" + sop);
+                session.ingest(reference, file);
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException e) {
+                    LOG.warnf("cannot remove received file %s: %s", file, e.getMessage());
+                }
+                int done = stored.incrementAndGet();
+                if (done % 50 == 0 || done == total) {
+                    progress.accept(String.format("  %d/%d instances stored", done, total));
+                }
+            };
+            try {
+                storing.submit(task);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                task.run(); // the retrieve already ended; store this late arrival here
             }
         };
         Path incoming = Files.createDirectories(Workspace.root().resolve("cache").resolve("incoming")
                 .resolve("job-" + session.jobId()));
         List<String[]> requests = requests(missing, session);
         long start = System.nanoTime();
+        double receivedSeconds;
         try {
             if (method == Method.MOVE) {
                 try (StorageReceiver receiver = new StorageReceiver("0.0.0.0", settings.listenPort(), settings.aeTitle(),
@@ -178,10 +199,22 @@ public class PacsRetrieveService {
             }
         } catch (PacsException e) {
             progress.accept("retrieve stopped: " + e.getMessage());
+        } finally {
+            receivedSeconds = (System.nanoTime() - start) / 1e9;
+            storing.shutdown();
+            try {
+                while (!storing.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    progress.accept(String.format("  waiting for %d received instances to be stored",
+                            received.get() - stored.get()));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        progress.accept(String.format(java.util.Locale.ROOT, "fetched and stored %d instances by C-%s in %.2f s (%.1f instances/s)",
-                received.get(), method, seconds, received.get() / Math.max(seconds, 1e-9)));
+        progress.accept(String.format(java.util.Locale.ROOT, "received %d instances by C-%s in %.2f s (%.1f instances/s);"
+                + " stored %d in %.2f s (%.1f instances/s)", received.get(), method, receivedSeconds,
+                received.get() / Math.max(receivedSeconds, 1e-9), stored.get(), seconds, stored.get() / Math.max(seconds, 1e-9)));
     }
 
     /** Whole series when every instance of it is missing, otherwise single instances. */

@@ -40,6 +40,7 @@ public final class StorageReceiver implements AutoCloseable {
         return thread;
     });
     private final AtomicLong received = new AtomicLong();
+    private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closed;
 
@@ -101,6 +102,7 @@ public final class StorageReceiver implements AutoCloseable {
     }
 
     private void serve(Socket socket) {
+        open.add(socket);
         try {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(timeoutMillis);
@@ -117,6 +119,7 @@ public final class StorageReceiver implements AutoCloseable {
         } catch (Exception e) {
             LOG.warnf("DICOM association from %s failed: %s", socket.getRemoteSocketAddress(), e.getMessage());
         } finally {
+            open.remove(socket);
             try {
                 socket.close();
             } catch (IOException e) {
@@ -125,10 +128,25 @@ public final class StorageReceiver implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops accepting, closes the connections still open (a peer may keep an idle association
+     * cached) and waits up to 30 s for instances being handed over to finish; they are not
+     * interrupted.
+     */
     @Override
     public void close() throws IOException {
         closed = true;
         server.close();
-        associations.shutdownNow();
+        for (Socket socket : open) {
+            socket.close();
+        }
+        associations.shutdown();
+        try {
+            if (!associations.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warn("DICOM listener: associations still busy after 30 s; leaving them");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -82,6 +82,13 @@ final class OrthancPeer implements AutoCloseable {
         throw new IOException("Orthanc did not answer C-ECHO within 30 s; see " + home.resolve("orthanc.log"));
     }
 
+    /** Starts Orthanc again when it is not running (a test before may have stopped it). */
+    void ensureStarted() throws IOException, InterruptedException {
+        if (process == null || !process.isAlive()) {
+            start();
+        }
+    }
+
     /** Stops Orthanc at once (SIGKILL), as a crash or power cut would. */
     void kill() throws InterruptedException {
         if (process != null) {
