@@ -49,7 +49,7 @@ echo "study $study: $count Ophthalmic Photography instances, $size MB, ${height}
 mkdir -p "$work/storescp"
 inns storescp -aet STORESCP --output-directory "$work/storescp" 11113 >/dev/null 2>&1 &
 sleep 1
-ours=() theirs=()
+ours=() stored=() theirs=()
 for round in $(seq "$rounds"); do
   rm -rf "$work/storescp"/*
   start=$(date +%s.%N)
@@ -64,11 +64,16 @@ for round in $(seq "$rounds"); do
   workspace="$work/retinagrade-$round"
   mkdir -p "$workspace"
   line=$(RETINAGRADE_WORKSPACE="$workspace" inns "$root/bin/retinagrade" pacs retrieve --study-uid "$study" \
-    --cohort bench --study bench --listen-port 11112 2>&1 | grep 'fetched and stored' || true)
-  rate=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) instances\/s).*/\1/p')
+    --cohort bench --study bench --listen-port 11112 2>&1 | grep 'instances by C-MOVE' || true)
+  rate=$(echo "$line" | sed -n 's/^received .* s (\([0-9.]*\) instances\/s);.*/\1/p')
+  kept=$(echo "$line" | sed -n 's/.*; stored .* s (\([0-9.]*\) instances\/s)$/\1/p')
   ours+=("${rate:-0}")
+  stored+=("${kept:-0}")
   echo "round $round RetinaGrade pacs retrieve: ${line:-failed}"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-o=$(median "${ours[@]}") t=$(median "${theirs[@]}")
-awk -v o="$o" -v t="$t" 'BEGIN { printf "\nmedian RetinaGrade %.1f instances/s, dcmtk movescu->storescp %.1f instances/s: ratio %.2f (goal >= 0.8)\n", o, t, o / t }'
+o=$(median "${ours[@]}") s=$(median "${stored[@]}") t=$(median "${theirs[@]}")
+awk -v o="$o" -v s="$s" -v t="$t" 'BEGIN {
+  printf "\nmedian dcmtk movescu->storescp %.1f instances/s (files written)\n", t
+  printf "median RetinaGrade received %.1f instances/s: ratio %.2f (goal >= 0.8)\n", o, o / t
+  printf "median RetinaGrade stored (decoded, de-identified, written, recorded) %.1f instances/s: ratio %.2f\n", s, s / t }'
