@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# PACS benchmark: C-MOVE of one 500-instance study from Orthanc, RetinaGrade's retrieve (into
-# its store: decoded, de-identified, written and recorded) against dcmtk's movescu to storescp
-# (files written to a folder), side by side in one run, alternating, in a private network
-# namespace with only loopback. Orthanc and dcmtk run with TCP_NODELAY=1 and RetinaGrade sets
-# TCP_NODELAY on its sockets: without it, Nagle's algorithm against delayed ACKs caps both
-# sides at about 11 instances per second on loopback.
+# PACS benchmark: C-MOVE of one 500-instance study from Orthanc, comparing RetinaGrade's
+# retrieve with dcmtk's movescu to storescp. Both alternate in one run, in a private network
+# namespace with only loopback. RetinaGrade stores each instance in its store (decoded,
+# de-identified, written and recorded), while storescp only writes files to a folder.
+# Orthanc and dcmtk run with TCP_NODELAY=1 and RetinaGrade sets TCP_NODELAY on its sockets.
+# Without it, Nagle's algorithm combined with delayed ACKs caps both sides at about
+# 11 instances per second on loopback.
 # Usage: bench/pacs/run.sh [INSTANCES] [ROUNDS] [HEIGHT]   (default 500 3 512; needs root)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,7 +13,7 @@ instances=${1:-500} rounds=${2:-3} height=${3:-512}
 for tool in Orthanc movescu storescp storescu ip; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run bin/setup (installs orthanc, dcmtk, iproute2)" >&2; exit 2; }
 done
-[ "$(id -u)" -eq 0 ] || { echo "bench: needs root for its private network namespace (ip netns add)" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "bench: must run as root to create its private network namespace (ip netns add)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/retinagrade-pacs-bench.XXXXXX)
 ns="retinagrade-bench-$$"

@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code retinagrade dicom ...}: write and inspect DICOM objects. */
+/** The {@code retinagrade dicom ...} commands, which write DICOM objects from fundus images. */
 @Command(name = "dicom", description = "Write DICOM objects from fundus images.", mixinStandardHelpOptions = true,
         subcommands = DicomCommand.FromImage.class)
 public class DicomCommand {
@@ -59,7 +59,7 @@ public class DicomCommand {
         String patientId;
 
         @Option(names = "--uid-key", defaultValue = "retinagrade",
-                description = "Key mixed into the derived UIDs; change it to get new UIDs for the same images (default: ${DEFAULT-VALUE}).")
+                description = "Key mixed into the derived UIDs. Change it to get new UIDs for the same images (default: ${DEFAULT-VALUE}).")
         String uidKey;
 
         @Override
@@ -72,6 +72,7 @@ public class DicomCommand {
                 System.err.println("retinagrade dicom from-image: --out " + out + " is an existing file; choose a folder");
                 return 2;
             }
+
             FolderLayout.Scan scan;
             try {
                 scan = FolderLayout.scan(folder, labels);
@@ -79,6 +80,7 @@ public class DicomCommand {
                 System.err.println("retinagrade dicom from-image: " + e.getMessage());
                 return 2;
             }
+
             Files.createDirectories(out);
             List<String> csv = new ArrayList<>(List.of("sop_instance_uid,image,level"));
             int written = 0;
@@ -96,6 +98,7 @@ public class DicomCommand {
                 Optional<FolderLayout.NameParts> parts = FolderLayout.parseEyePacsName(name);
                 String patient = patientId != null ? patientId : parts.map(FolderLayout.NameParts::patientKey).orElse(stem);
                 String laterality = parts.map(FolderLayout.NameParts::laterality).orElse("U");
+
                 Mat rgb;
                 try {
                     rgb = Preprocessor.decode(Files.readAllBytes(file));
@@ -104,6 +107,7 @@ public class DicomCommand {
                     skipped++;
                     continue;
                 }
+
                 instance++;
                 AttributeList list;
                 try {
@@ -113,6 +117,7 @@ public class DicomCommand {
                 } finally {
                     rgb.release();
                 }
+
                 Path target = out.resolve(safe(patient)).resolve(safe(stem) + ".dcm");
                 Files.createDirectories(target.getParent());
                 Path temporary = Files.createTempFile(target.getParent(), ".writing-", ".tmp");
@@ -121,10 +126,12 @@ public class DicomCommand {
                 }
                 Files.move(temporary, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
                 String uid = com.pixelmed.dicom.Attribute.getSingleStringValueOrEmptyString(list, TagFromName.SOPInstanceUID);
                 csv.add(uid + "," + stem + "," + (entry.label() == null ? "" : entry.label()));
                 written++;
             }
+
             Files.write(out.resolve("labels.csv"), csv);
             System.out.printf("wrote %d Ophthalmic Photography objects to %s (%d skipped); grades in %s%n", written, out,
                     skipped, out.resolve("labels.csv"));

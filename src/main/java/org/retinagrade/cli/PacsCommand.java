@@ -22,11 +22,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code retinagrade pacs ...}: talk to a PACS over DICOM. */
+/** The {@code retinagrade pacs ...} commands, which query, retrieve from and receive from a PACS over DICOM. */
 @Command(name = "pacs", mixinStandardHelpOptions = true,
         description = {
             "Query and retrieve from a PACS over DICOM (C-ECHO, C-FIND, C-MOVE, C-GET) and receive pushed images (C-STORE).",
-            "Defaults come from the configuration keys retinagrade.pacs.* (see the README); the options override them."
+            "Defaults come from the configuration keys retinagrade.pacs.* (see the README), and the options override them."
         },
         subcommands = {PacsCommand.Echo.class, PacsCommand.Find.class, PacsCommand.Retrieve.class, PacsCommand.Listen.class})
 public class PacsCommand {
@@ -57,7 +57,8 @@ public class PacsCommand {
         }
     }
 
-    @Command(name = "echo", mixinStandardHelpOptions = true, description = "Check the association with C-ECHO. Exit status 0 when the PACS answers, 1 otherwise.")
+    @Command(name = "echo", mixinStandardHelpOptions = true, description = "Check the association with C-ECHO. Exit status: 0 when the PACS responds, 1 when it does not,"
+            + " 2 for invalid arguments.")
     static class Echo implements Callable<Integer> {
 
         @Mixin
@@ -97,7 +98,7 @@ public class PacsCommand {
         @Option(names = "--accession", description = "Accession number to match.")
         String accession;
 
-        @Option(names = "--study-uid", paramLabel = "UID", description = "Study Instance UID; repeat for several.")
+        @Option(names = "--study-uid", paramLabel = "UID", description = "Study Instance UID. Repeat the option for several studies.")
         List<String> studyUids = new ArrayList<>();
 
         List<PacsClient.StudyQuery> queries() {
@@ -169,10 +170,10 @@ public class PacsCommand {
     @Command(name = "retrieve", mixinStandardHelpOptions = true,
             description = {
                 "Retrieve the matching studies into a cohort, as one ingest job with an item per instance.",
-                "C-MOVE (default) sends the instances to our own C-STORE SCP on --listen-port: register our AE title and"
-                        + " that port as a modality in the PACS. C-GET (--method get) needs no registration of the port.",
+                "C-MOVE (default) sends the instances to our own C-STORE SCP on --listen-port, so register our AE title"
+                        + " and that port as a modality in the PACS. C-GET (--method get) needs no registration of the port.",
                 "Instances already stored are not fetched again. When the PACS goes away midway the job is left"
-                        + " 'interrupted'; `retinagrade ingest resume JOB` fetches only what is missing.",
+                        + " 'interrupted', and `retinagrade ingest resume JOB` then fetches only what is missing.",
                 "Exit status: 0 when every instance was stored or already present, 3 when some are missing or"
                         + " quarantined, 2 for invalid arguments, 1 when the PACS could not be queried."
             })
@@ -187,7 +188,7 @@ public class PacsCommand {
         @Option(names = "--method", defaultValue = "move", description = "move or get (default: ${DEFAULT-VALUE}).")
         String method;
 
-        @Option(names = "--cohort", required = true, description = "Cohort to add the images to; created when new.")
+        @Option(names = "--cohort", required = true, description = "Cohort to add the images to. It is created when it does not exist.")
         String cohort;
 
         @Option(names = "--study", defaultValue = "default",
@@ -263,7 +264,7 @@ public class PacsCommand {
         @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
         String bind;
 
-        @Option(names = "--cohort", required = true, description = "Cohort to add the images to; created when new.")
+        @Option(names = "--cohort", required = true, description = "Cohort to add the images to. It is created when it does not exist.")
         String cohort;
 
         @Option(names = "--study", defaultValue = "default",

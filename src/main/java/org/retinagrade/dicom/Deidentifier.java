@@ -23,12 +23,12 @@ import org.retinagrade.ingest.Pseudonymizer;
 
 /**
  * De-identifies a data set per the Basic Application Level Confidentiality Profile of DICOM
- * PS3.15 Annex E, Table E.1-1 (the table is a resource of this package): attributes marked X
- * are removed, Z emptied, D replaced by a dummy value, U (UIDs) remapped consistently to
- * "2.25." UIDs derived from a keyed hash unless UIDs are retained; private attributes, curves
- * and overlays are removed; nested sequences are treated the same way. Patient ID and
- * Patient's Name become the keyed pseudonym. Patient Identity Removed and De-identification
- * Method record what was done.
+ * PS3.15 Annex E, Table E.1-1, which is a resource of this package. Attributes marked X are
+ * removed, Z emptied and D replaced by a dummy value. Attributes marked U (UIDs) are remapped
+ * consistently to "2.25." UIDs derived from a keyed hash, unless UIDs are retained. Private
+ * attributes, curves and overlays are removed, and nested sequences are treated the same way.
+ * Patient ID and Patient's Name become the keyed pseudonym. Patient Identity Removed and
+ * De-identification Method record what was done.
  */
 public final class Deidentifier {
 
@@ -68,7 +68,7 @@ public final class Deidentifier {
         return "2.25." + new BigInteger(digest, 16);
     }
 
-    /** De-identifies the data set in place; file meta information must be rebuilt by the writer. */
+    /** De-identifies the data set in place. The writer must rebuild the file meta information. */
     public void apply(AttributeList list, DicomMetadata metadata) throws DicomException {
         clean(list, 0);
         String pseudonym = patientPseudonym(metadata);
@@ -167,7 +167,7 @@ public final class Deidentifier {
         } else if (ValueRepresentation.isIntegerStringVR(vr) || ValueRepresentation.isDecimalStringVR(vr)) {
             value = "0";
         } else {
-            // Binary, numeric and sequence values have no meaningful dummy: drop them.
+            // Binary, numeric and sequence values have no meaningful dummy, so their values are removed.
             empty(list, tag, attribute);
             return;
         }
@@ -219,7 +219,7 @@ public final class Deidentifier {
         return Map.copyOf(rules);
     }
 
-    /** The tags of the profile table with their actions, for tests and documentation. */
+    /** Returns the tags of the profile table with their actions, for tests and documentation. */
     static Map<AttributeTag, Rule> rules() {
         return RULES;
     }

@@ -1,6 +1,6 @@
 package org.retinagrade.dicom;
 
-/** A DICOM file that cannot be decoded here; the message says why and names the value at fault. */
+/** Failure to decode a DICOM file. The message gives the reason and names the value at fault. */
 public final class DicomDecodeException extends Exception {
 
     public DicomDecodeException(String message) {

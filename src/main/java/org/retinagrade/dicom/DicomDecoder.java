@@ -21,17 +21,18 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Decodes DICOM Part 10 files (and bare data sets without file meta information) with
- * PixelMed into 8-bit images, one per frame: colour as RGB, greyscale after the modality
- * rescale and the first VOI window of the file (or the frame's minimum to maximum when the
- * file has none), MONOCHROME1 inverted. Colour is converted to RGB exactly once: from the
- * raw samples for native YBR_FULL data, never again after a JPEG or JPEG 2000 decoder that
- * already returned RGB.
+ * PixelMed into 8-bit images, one per frame. Colour frames become RGB. Greyscale frames get
+ * the modality rescale and the first VOI window of the file, or a window from the frame's
+ * minimum to maximum when the file has none, and MONOCHROME1 frames are inverted.
+ * Colour is converted to RGB exactly once. Native YBR_FULL data is converted from the raw
+ * samples, and the output of a JPEG or JPEG 2000 decoder that already returned RGB is not
+ * converted again.
  *
- * <p>Each file is checked before its pixels are read: the declared Rows, Columns, Samples
- * per Pixel, Bits Allocated and Number of Frames must be valid, their product must fit the
- * pixel budget and, for uncompressed data, the file must hold that many bytes. Parsing runs
- * on a thread of its own with a large stack and a time limit, so deeply nested sequences or a
- * hanging codec end as a {@link DicomDecodeException} rather than a crash.
+ * <p>Each file is checked before its pixels are read. The declared Rows, Columns, Samples
+ * per Pixel, Bits Allocated and Number of Frames must be valid, and their product must fit
+ * the pixel budget. For uncompressed data, the file must also contain that many bytes. Parsing
+ * runs on a thread of its own with a large stack and a time limit, so deeply nested sequences
+ * or a hanging codec end as a {@link DicomDecodeException} rather than a crash.
  */
 public final class DicomDecoder {
 
@@ -91,8 +92,9 @@ public final class DicomDecoder {
         }, "dicom-decode", PARSER_STACK_BYTES);
         worker.setDaemon(true);
         worker.start();
-        // An interrupt does not stop a decode that has started (it is bounded by the time limit);
-        // the caller's interrupt flag is restored afterwards.
+
+        // An interrupt does not stop a decode that has started, because the time limit already
+        // bounds it. The caller's interrupt flag is restored afterwards.
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean interrupted = false;
         while (worker.isAlive() && System.nanoTime() < deadline) {
@@ -105,10 +107,12 @@ public final class DicomDecoder {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+
         if (worker.isAlive()) {
             worker.interrupt();
-            throw new DicomDecodeException("decoding took longer than " + timeout.toSeconds() + " s; stopped");
+            throw new DicomDecodeException("decoding timed out after " + timeout.toSeconds() + " s and was stopped");
         }
+
         Object result = outcome.get();
         if (result instanceof DicomDecodeException e) {
             throw e;
@@ -147,7 +151,7 @@ public final class DicomDecoder {
         boolean deflated = syntax.equals(TransferSyntaxes.DEFLATED_EXPLICIT_LITTLE);
         if (TransferSyntaxes.isNative(syntax) && !deflated && geometry.nativeBytes(headerPhotometric) > fileSize) {
             throw new DicomDecodeException("Pixel Data needs " + geometry.nativeBytes(headerPhotometric) + " bytes for " + geometry
-                    + " but the file holds only " + fileSize + " bytes");
+                    + " but the file contains only " + fileSize + " bytes");
         }
 
         AttributeList list = new AttributeList();
@@ -194,6 +198,7 @@ public final class DicomDecoder {
                 throw new DicomDecodeException("no Rows and Columns: not an image (SOP Class "
                         + orNone(Attribute.getSingleStringValueOrEmptyString(list, TagFromName.SOPClassUID)) + ")");
             }
+
             int rows = positive(list, TagFromName.Rows, "Rows");
             int columns = positive(list, TagFromName.Columns, "Columns");
             String framesText = Attribute.getSingleStringValueOrEmptyString(list, TagFromName.NumberOfFrames).strip();
@@ -206,6 +211,7 @@ public final class DicomDecoder {
             if (frames < 1) {
                 throw new DicomDecodeException("invalid Number of Frames " + frames + ": expected at least 1");
             }
+
             int samples = list.get(TagFromName.SamplesPerPixel) == null ? 1 : positive(list, TagFromName.SamplesPerPixel, "Samples per Pixel");
             if (samples != 1 && samples != 3) {
                 throw new DicomDecodeException("Samples per Pixel " + samples + " is not supported: expected 1 or 3");
@@ -215,6 +221,7 @@ public final class DicomDecoder {
                 throw new DicomDecodeException("Bits Allocated " + bitsAllocated + " is not supported: expected 8 or 16");
             }
             int bitsStored = list.get(TagFromName.BitsStored) == null ? bitsAllocated : positive(list, TagFromName.BitsStored, "Bits Stored");
+
             long pixels = (long) rows * columns * frames;
             if (pixels > maxPixels) {
                 throw new DicomDecodeException(rows + " Rows x " + columns + " Columns x " + frames + " frames = "
@@ -313,7 +320,7 @@ public final class DicomDecoder {
             int[] table = new int[entries];
             if (bits == 16) {
                 if (words.length < entries) {
-                    throw new DicomDecodeException(colour + " palette holds " + words.length + " of " + entries + " entries");
+                    throw new DicomDecodeException(colour + " palette contains " + words.length + " of " + entries + " entries");
                 }
                 for (int i = 0; i < entries; i++) {
                     table[i] = (words[i] & 0xffff) >> 8;
@@ -327,7 +334,7 @@ public final class DicomDecoder {
                     table[i] = (words[i / 2] >> (8 * (i % 2))) & 0xff;
                 }
             } else {
-                throw new DicomDecodeException(colour + " palette holds " + words.length * 2 + " of " + entries + " entries");
+                throw new DicomDecodeException(colour + " palette contains " + words.length * 2 + " of " + entries + " entries");
             }
             return table;
         }
@@ -362,6 +369,7 @@ public final class DicomDecoder {
             min = Math.min(min, value);
             max = Math.max(max, value);
         }
+
         double center;
         double windowWidth;
         if (voi.windowed()) {
@@ -372,6 +380,7 @@ public final class DicomDecoder {
             center = (min + max) / 2.0 + 0.5;
             windowWidth = max - min + 1.0;
         }
+
         BufferedImage gray = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
         byte[] out = ((java.awt.image.DataBufferByte) gray.getRaster().getDataBuffer()).getData();
         double low = center - 0.5 - (windowWidth - 1) / 2.0;
@@ -393,9 +402,10 @@ public final class DicomDecoder {
     }
 
     /**
-     * Writes 8-bit RGB. Samples of native YBR_FULL data (PixelMed reports them as YBR) are
-     * converted with the PS3.3 C.7.6.3.1.2 equations; palette images go through their colour
-     * model; RGB samples are copied, shifted down to 8 bits when stored wider.
+     * Converts a decoded frame to 8-bit RGB. Samples of native YBR_FULL data, which PixelMed
+     * reports as YBR, are converted with the PS3.3 C.7.6.3.1.2 equations. Palette images go
+     * through their colour model. RGB samples are copied and shifted down to 8 bits when
+     * stored wider.
      */
     static BufferedImage toRgb8(BufferedImage decoded, boolean ybr, int bitsStored) {
         int width = decoded.getWidth();
@@ -403,6 +413,7 @@ public final class DicomDecoder {
         BufferedImage rgb = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
         byte[] out = ((java.awt.image.DataBufferByte) rgb.getRaster().getDataBuffer()).getData();
         Raster raster = decoded.getRaster();
+
         if (raster.getNumBands() < 3) {
             int[] argb = decoded.getRGB(0, 0, width, height, null, 0, width);
             for (int i = 0; i < argb.length; i++) {
@@ -412,6 +423,7 @@ public final class DicomDecoder {
             }
             return rgb;
         }
+
         int shift = Math.max(0, bitsStored - 8);
         int[] r = raster.getSamples(0, 0, width, height, 0, (int[]) null);
         int[] g = raster.getSamples(0, 0, width, height, 1, (int[]) null);

@@ -10,7 +10,7 @@ import jakarta.persistence.Table;
 import java.time.Instant;
 import java.time.LocalDate;
 
-/** A stored, de-identified DICOM instance; its frames are image rows. */
+/** Stored, de-identified DICOM instance. Each of its frames is a row of the image table. */
 @Entity
 @Table(name = "dicom_instance")
 public class DicomInstance extends PanacheEntityBase {

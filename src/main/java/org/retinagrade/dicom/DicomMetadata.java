@@ -11,8 +11,8 @@ import java.time.format.DateTimeParseException;
 /**
  * The attributes of one DICOM instance that RetinaGrade stores in its database, read from the
  * original (not yet de-identified) data set. Laterality comes from Image Laterality, then
- * from the series' Laterality; the acquisition date from Acquisition DateTime, Acquisition
- * Date, Content Date or Study Date, whichever comes first.
+ * from the series' Laterality. The acquisition date comes from the first of Acquisition
+ * DateTime, Acquisition Date, Content Date and Study Date that contains a valid date.
  */
 public record DicomMetadata(String patientId, String patientIdIssuer, String studyInstanceUid, String seriesInstanceUid,
         String sopInstanceUid, String sopClassUid, String modality, String laterality, LocalDate acquisitionDate,

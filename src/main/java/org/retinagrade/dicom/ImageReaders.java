@@ -9,9 +9,9 @@ import javax.imageio.spi.ImageReaderSpi;
 /**
  * Makes the image codecs that PixelMed looks up by format name available: JPEG lossless
  * ({@code pixelmed-imageio}) and JPEG 2000 (JAI Image I/O). PixelMed's own JPEG lossless
- * service provider prints a line each time ImageIO asks whether it can read a stream, so it
- * is replaced by a quiet one that answers to the same format name and is never chosen for
- * other files.
+ * service provider prints a line each time ImageIO queries whether it can read a stream. It
+ * is therefore replaced by a quiet provider that registers the same format name and is never
+ * chosen for other files.
  */
 final class ImageReaders {
 
@@ -43,7 +43,7 @@ final class ImageReaders {
         registered = true;
     }
 
-    /** Answers to the delegate's format names, but only when asked by name. */
+    /** Service provider that matches the delegate's format names but is never chosen by probing a stream. */
     private static final class QuietReaderSpi extends ImageReaderSpi {
 
         private final ImageReaderSpi delegate;

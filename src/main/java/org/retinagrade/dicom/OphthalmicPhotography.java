@@ -28,10 +28,11 @@ import java.time.format.DateTimeFormatter;
 import org.opencv.core.Mat;
 
 /**
- * Writes a fundus photograph as an Ophthalmic Photography 8 Bit Image Storage object
- * (SOP Class 1.2.840.10008.5.1.4.1.1.77.1.5.1): uncompressed RGB, Explicit VR Little Endian,
- * with patient, study, series and laterality but no grade. UIDs are derived from the given
- * keys under the 2.25 root, so the same input gives the same objects.
+ * Builder and writer of Ophthalmic Photography 8 Bit Image Storage objects
+ * (SOP Class 1.2.840.10008.5.1.4.1.1.77.1.5.1) from fundus photographs. Each object contains
+ * uncompressed RGB pixels in Explicit VR Little Endian, with patient, study, series and
+ * laterality but no grade. UIDs are derived from the given keys under the 2.25 root, so the
+ * same input gives the same objects.
  */
 public final class OphthalmicPhotography {
 

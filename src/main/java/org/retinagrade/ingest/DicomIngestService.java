@@ -45,12 +45,13 @@ import org.retinagrade.study.CohortService;
 
 /**
  * Ingests DICOM instances, from a folder or as received from a PACS, into a cohort. Each
- * instance is one job item with its own transaction: it is decoded (see {@link DicomDecoder}),
- * its metadata recorded, a de-identified copy (PS3.15 Basic Profile, see {@link Deidentifier})
- * written to the study's content-addressed store and each frame stored as a lossless PNG
- * image row. An instance already stored (same received bytes, or same SOP Instance UID) is a
- * duplicate; one that cannot be decoded is quarantined with its reason. A job whose process
- * stopped is resumed with {@link #resume}: items already finished are skipped.
+ * instance is one job item with its own transaction. The instance is decoded (see
+ * {@link DicomDecoder}) and its metadata recorded. A de-identified copy (PS3.15 Basic Profile,
+ * see {@link Deidentifier}) is written to the study's content-addressed store, and each frame
+ * is stored as a lossless PNG image row. An instance already stored (same received bytes, or
+ * same SOP Instance UID) is a duplicate, and one that cannot be decoded is quarantined with its
+ * reason. A job whose process stopped continues with {@link #resumeFolder} or
+ * {@link org.retinagrade.pacs.PacsRetrieveService#resume}, which skip items already finished.
  */
 @ApplicationScoped
 public class DicomIngestService {
@@ -82,7 +83,7 @@ public class DicomIngestService {
         }
     }
 
-    /** What became of one instance. */
+    /** Result of ingesting one instance. */
     public enum Outcome { STORED, DUPLICATE, QUARANTINED }
 
     /** Everything needed to store instances for one job. */
@@ -184,7 +185,7 @@ public class DicomIngestService {
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
-    /** Re-opens a job that stopped before it finished; returns its session. */
+    /** Re-opens a job that stopped before it finished and returns its session. */
     public Session reopen(long jobId, Options options) throws IOException {
         IngestJob job = QuarkusTransaction.requiringNew().call(() -> {
             IngestJob found = IngestJob.findById(jobId);
@@ -212,7 +213,7 @@ public class DicomIngestService {
         return runFolder(session, root, files, progress);
     }
 
-    /** Continues a stopped DICOM folder job: files whose item already finished are skipped. */
+    /** Continues a stopped DICOM folder job and skips the files whose item already finished. */
     public IngestJob resumeFolder(long jobId, Options options, Consumer<String> progress) throws IOException {
         IngestJob job = QuarkusTransaction.requiringNew().call(() -> IngestJob.<IngestJob>findById(jobId));
         if (job == null) {
@@ -250,7 +251,7 @@ public class DicomIngestService {
         return finish(session.jobId, "completed", session.options.actor());
     }
 
-    /** Returns source reference to status for the items of a job that are no longer pending. */
+    /** Returns a map from source reference to status for the items of a job that are no longer pending. */
     public Map<String, String> finishedItems(long jobId) {
         return QuarkusTransaction.requiringNew().call(() -> {
             Map<String, String> result = new HashMap<>();
@@ -282,12 +283,14 @@ public class DicomIngestService {
             return quarantine(session, sourceRef, file, "file of " + size + " bytes exceeds the limit of "
                     + FolderIngestService.MAX_FILE_BYTES + " bytes", null);
         }
+
         byte[] content = Files.readAllBytes(file);
         String sourceSha = ContentStore.sha256(content);
         DicomInstance known = QuarkusTransaction.requiringNew().call(() -> DicomInstance.findBySourceSha256(sourceSha));
         if (known != null) {
             return duplicate(session, sourceRef, known, null, "the same bytes are stored as instance " + known.sopInstanceUid);
         }
+
         DicomDecoder.Decoded decoded;
         try {
             decoded = session.decoder.decode(file);
@@ -299,12 +302,14 @@ public class DicomIngestService {
         if (metadata.sopInstanceUid() == null) {
             return quarantine(session, sourceRef, file, "no SOP Instance UID (0008,0018)", content);
         }
+
         String storedUid = session.deidentifier.mapUid(metadata.sopInstanceUid());
         DicomInstance sameUid = QuarkusTransaction.requiringNew().call(() -> DicomInstance.findBySopInstanceUid(storedUid));
         if (sameUid != null) {
             return duplicate(session, sourceRef, sameUid, metadata.sopInstanceUid(),
                     "SOP Instance UID already stored with other bytes (SHA-256 " + sameUid.sourceSha256.substring(0, 12) + "...)");
         }
+
         Integer label = session.labels.get(metadata.sopInstanceUid());
         if (label == null) {
             String name = file.getFileName().toString();
@@ -325,14 +330,17 @@ public class DicomIngestService {
         for (BufferedImage frame : decoded.frames()) {
             frames.add(encodePng(frame));
         }
+
         List<String[]> flags = new ArrayList<>();
         for (byte[] png : frames) {
             flags.add(isOphthalmic(metadata) ? FolderIngestService.qualityFlags(png) : new String[0]);
         }
+
         List<Path> framePaths = new ArrayList<>();
         for (byte[] png : frames) {
             framePaths.add(session.objects.put(ContentStore.sha256(png), png));
         }
+
         Integer finalLabel = label;
         String pseudonym = session.deidentifier.patientPseudonym(metadata);
         return QuarkusTransaction.requiringNew().call(() -> {
@@ -345,7 +353,7 @@ public class DicomIngestService {
                 study.patientId = patient.id;
                 study.studyInstanceUid = studyUid;
                 study.studyDate = metadata.studyDate();
-                study.accessionNumber = null; // an identifier: the profile empties it
+                study.accessionNumber = null; // the profile empties this identifier
                 study.persist();
             }
             String seriesUid = session.deidentifier.mapUid(metadata.seriesInstanceUid() == null
@@ -452,15 +460,15 @@ public class DicomIngestService {
 
     private Outcome quarantine(Session session, String sourceRef, Path file, String reason, byte[] content) {
         String sha256 = content == null ? null : ContentStore.sha256(content);
-        String kept = null;
+        String copyPath = null;
         if (content != null && content.length > 0) {
             try {
-                kept = Workspace.root().relativize(session.quarantine.put(sha256, content)).toString();
+                copyPath = Workspace.root().relativize(session.quarantine.put(sha256, content)).toString();
             } catch (IOException e) {
                 LOG.errorf(e, "ingest job %d: failed to keep a copy of quarantined %s", session.jobId, sourceRef);
             }
         }
-        String finalKept = kept;
+        String finalCopyPath = copyPath;
         LOG.warnf("ingest job %d: quarantined %s: %s", session.jobId, sourceRef, reason);
         return QuarkusTransaction.requiringNew().call(() -> {
             QuarantineEntry entry = new QuarantineEntry();
@@ -469,7 +477,7 @@ public class DicomIngestService {
             entry.reason = reason;
             entry.sha256 = sha256;
             entry.sizeBytes = content == null ? null : (long) content.length;
-            entry.storedPath = finalKept;
+            entry.storedPath = finalCopyPath;
             entry.persist();
             recordItem(session.jobId, sourceRef, "quarantined", null, sha256, null, reason);
             auditTrail.append(session.options.actor(), "image.quarantined", "quarantine_entry", entry.id,
@@ -478,7 +486,7 @@ public class DicomIngestService {
         });
     }
 
-    /** Records the item's final state: updates its pending row when there is one, otherwise adds a row. */
+    /** Records the item's final state. Updates its pending row when there is one, otherwise adds a row. */
     private void recordItem(long jobId, String sourceRef, String status, String sopUid, String sha256, Long imageId,
             String message) {
         IngestJobItem item = IngestJobItem.find("jobId = ?1 and sourceRef = ?2", jobId, sourceRef).firstResult();
@@ -513,12 +521,12 @@ public class DicomIngestService {
         });
     }
 
-    /** Number of items of a job still pending. */
+    /** Counts the items of a job that are still pending. */
     public long pendingCount(long jobId) {
         return QuarkusTransaction.requiringNew().call(() -> IngestJobItem.count("jobId = ?1 and status = 'pending'", jobId));
     }
 
-    /** Number of items per series for references of the form PREFIX + study/series/sop. */
+    /** Counts the items per series for references of the form PREFIX + study/series/sop. */
     public Map<String, Long> itemsPerSeries(long jobId, String prefix) {
         return QuarkusTransaction.requiringNew().call(() -> {
             Map<String, Long> counts = new HashMap<>();
@@ -534,7 +542,7 @@ public class DicomIngestService {
         });
     }
 
-    /** Adds pending items (one per expected instance) so that a stopped job knows what is missing. */
+    /** Adds pending items (one per expected instance) so that a stopped job records which instances are missing. */
     public void addPendingItems(long jobId, List<String[]> referencesAndUids) {
         QuarkusTransaction.requiringNew().run(() -> {
             for (String[] entry : referencesAndUids) {
@@ -592,30 +600,36 @@ public class DicomIngestService {
         if (csv == null) {
             return labels;
         }
+
         if (!Files.isRegularFile(csv)) {
             throw new IllegalArgumentException("label CSV " + csv + " does not exist; give a CSV with image,level or"
                     + " sop_instance_uid,image,level columns");
         }
+
         List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
         if (lines.isEmpty()) {
             return labels;
         }
+
         List<String> header = List.of(lines.get(0).strip().toLowerCase(Locale.ROOT).split(","));
         int level = header.indexOf("level");
         if (level < 0) {
             throw new IllegalArgumentException("label CSV " + csv + " has no 'level' column; its header is " + lines.get(0));
         }
+
         List<Integer> keys = new ArrayList<>();
         for (String name : List.of("sop_instance_uid", "image")) {
             if (header.contains(name)) {
                 keys.add(header.indexOf(name));
             }
         }
+
         for (int row = 1; row < lines.size(); row++) {
             String[] fields = lines.get(row).split(",", -1);
             if (fields.length <= level || fields[level].isBlank()) {
                 continue;
             }
+
             int value;
             try {
                 value = Integer.parseInt(fields[level].strip());
@@ -627,6 +641,7 @@ public class DicomIngestService {
                 throw new IllegalArgumentException("label CSV " + csv + " line " + (row + 1) + ": invalid level "
                         + value + ": expected a grade 0-4");
             }
+
             for (int key : keys) {
                 if (key < fields.length && !fields[key].isBlank()) {
                     labels.put(fields[key].strip(), value);

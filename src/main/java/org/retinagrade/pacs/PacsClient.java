@@ -31,9 +31,9 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * A DICOM SCU for one PACS (PixelMed underneath): C-ECHO, C-FIND in the Study Root model at
- * study, series and image level, C-MOVE to an AE title and C-GET into a folder. Our sockets
- * get TCP_NODELAY and the configured read timeout.
+ * DICOM SCU for one PACS, built on PixelMed. It sends C-ECHO, C-FIND in the Study Root model
+ * at study, series and image level, C-MOVE to an AE title and C-GET into a folder. The
+ * C-FIND and C-MOVE associations get TCP_NODELAY and the configured read timeout.
  */
 public final class PacsClient {
 
@@ -43,7 +43,7 @@ public final class PacsClient {
             "1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.77.1.4", "1.2.840.10008.5.1.4.1.1.1",
             "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4");
 
-    /** Study-level query keys; null or empty values match everything. Dates are "YYYYMMDD-YYYYMMDD" ranges. */
+    /** Study-level query keys. Null or empty values match everything. Dates are "YYYYMMDD-YYYYMMDD" ranges. */
     public record StudyQuery(String patientId, String studyDateRange, String modality, String accessionNumber, String studyInstanceUid) {
     }
 
@@ -57,7 +57,7 @@ public final class PacsClient {
         return settings;
     }
 
-    /** C-ECHO. */
+    /** Sends a C-ECHO to the PACS and throws a PacsException when it fails. */
     public void echo() throws PacsException {
         try {
             new VerificationSOPClassSCU(settings.host(), settings.port(), settings.calledAeTitle(), settings.aeTitle(), false,
@@ -67,7 +67,7 @@ public final class PacsClient {
         }
     }
 
-    /** C-FIND at study level. */
+    /** Queries matching studies with a C-FIND at study level. */
     public List<AttributeList> findStudies(StudyQuery query) throws PacsException {
         try {
             AttributeList keys = new AttributeList();
@@ -86,7 +86,7 @@ public final class PacsClient {
         }
     }
 
-    /** C-FIND at series level within a study. */
+    /** Queries the series of a study with a C-FIND at series level. */
     public List<AttributeList> findSeries(String studyInstanceUid, String modality) throws PacsException {
         try {
             AttributeList keys = new AttributeList();
@@ -102,7 +102,7 @@ public final class PacsClient {
         }
     }
 
-    /** C-FIND at image level: the {series UID, SOP Instance UID} pairs of a study. */
+    /** Queries the instances of a study with a C-FIND at image level and returns their {series UID, SOP Instance UID} pairs. */
     public List<String[]> findInstances(String studyInstanceUid) throws PacsException {
         try {
             AttributeList keys = new AttributeList();
@@ -145,9 +145,9 @@ public final class PacsClient {
     }
 
     /**
-     * C-MOVE of whole series or single instances to an AE title, on one association. Each
-     * request is {study, series, SOP Instance UID or null for the whole series}. Returns the
-     * number of requests that ended with a status other than success.
+     * Moves whole series or single instances to an AE title with C-MOVE, on one association.
+     * Each request is {study, series, SOP Instance UID or null for the whole series}. Returns
+     * the number of requests that ended with a status other than success.
      */
     public int move(String destinationAeTitle, List<String[]> requests, Consumer<String> progress) throws PacsException {
         Association association = null;
@@ -173,7 +173,7 @@ public final class PacsClient {
         }
     }
 
-    /** C-GET of whole series or single instances; each received file goes to the handler. */
+    /** Retrieves whole series or single instances with C-GET and passes each received file to the handler. */
     public void get(List<String[]> requests, Path incoming, ReceivedObjectHandler handler) throws PacsException {
         try {
             for (String[] request : requests) {
@@ -189,7 +189,13 @@ public final class PacsClient {
 
     private static AttributeList retrieveIdentifier(String[] request) throws DicomException {
         AttributeList identifier = new AttributeList();
-        level(identifier, request[2] != null ? "IMAGE" : request[1] != null ? "SERIES" : "STUDY");
+        if (request[2] != null) {
+            level(identifier, "IMAGE");
+        } else if (request[1] != null) {
+            level(identifier, "SERIES");
+        } else {
+            level(identifier, "STUDY");
+        }
         string(identifier, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), request[0]);
         if (request[1] != null) {
             string(identifier, new UniqueIdentifierAttribute(TagFromName.SeriesInstanceUID), request[1]);
@@ -201,7 +207,13 @@ public final class PacsClient {
     }
 
     private static String describe(String[] request) {
-        return request[2] != null ? "instance " + request[2] : request[1] != null ? "series " + request[1] : "study " + request[0];
+        if (request[2] != null) {
+            return "instance " + request[2];
+        }
+        if (request[1] != null) {
+            return "series " + request[1];
+        }
+        return "study " + request[0];
     }
 
     private void tune(Association association) {
@@ -212,7 +224,7 @@ public final class PacsClient {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(settings.timeoutSeconds() * 1000);
         } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
-            // PixelMed changed its internals: the operation still works, only slower on loopback.
+            // PixelMed changed its internals. The operation still works, but is slower on loopback.
             org.jboss.logging.Logger.getLogger(PacsClient.class).debugf("cannot set TCP_NODELAY: %s", e.getMessage());
         }
     }
@@ -225,7 +237,7 @@ public final class PacsClient {
                 try {
                     association.abort();
                 } catch (Exception ignored) {
-                    // The peer is gone; nothing is left to close.
+                    // The peer is gone, so nothing is left to close.
                 }
             }
         }

@@ -1,6 +1,6 @@
 package org.retinagrade.pacs;
 
-/** A DICOM network operation that failed; the message names the peer and what to check. */
+/** Failure of a DICOM network operation. The message names the peer and what to check. */
 public final class PacsException extends Exception {
 
     public PacsException(String message, Throwable cause) {

@@ -12,7 +12,7 @@ import org.retinagrade.ingest.DicomIngestService;
 import org.retinagrade.ingest.IngestJob;
 
 /**
- * A C-STORE SCP that modalities or a PACS push to: every received instance is stored into a
+ * C-STORE SCP that modalities or a PACS push to. Every received instance is stored into a
  * cohort as an item of one long-running ingest job (kind "pacs"), which is completed when the
  * listener stops.
  */
@@ -52,7 +52,7 @@ public class PacsListener {
         return receiver;
     }
 
-    /** Stops listening and completes the job; returns it, or null when the listener was not running. */
+    /** Stops listening and completes the job. Returns the job, or null when the listener was not running. */
     public synchronized IngestJob stop() throws IOException {
         if (receiver == null) {
             return null;

@@ -24,11 +24,11 @@ import org.retinagrade.ingest.IngestJob;
 
 /**
  * Retrieves studies from a PACS into a cohort as an ingest job with one item per instance.
- * The instances are listed first by an image-level C-FIND and recorded as pending items;
- * those already stored (same SOP Instance UID) are marked duplicates and not fetched. The
- * rest arrive by C-MOVE to our own C-STORE SCP, or by C-GET, and each is stored before it is
- * acknowledged. When the PACS goes away midway, the job ends "interrupted" with its missing
- * items still pending, and {@link #resume} fetches exactly those.
+ * The instances are listed first by an image-level C-FIND and recorded as pending items.
+ * Those already stored (same SOP Instance UID) are marked duplicates and not fetched. The
+ * rest arrive by C-MOVE to our own C-STORE SCP, or by C-GET, and a worker thread stores each
+ * one after it is received. When the PACS goes away midway, the job ends "interrupted" with
+ * its missing items still pending, and {@link #resume} fetches exactly those.
  */
 @ApplicationScoped
 public class PacsRetrieveService {
@@ -37,7 +37,7 @@ public class PacsRetrieveService {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREFIX = "pacs:";
 
-    /** How instances are fetched. */
+    /** Retrieve method: C-MOVE to our own C-STORE SCP, or C-GET. */
     public enum Method { MOVE, GET }
 
     @Inject
@@ -64,12 +64,13 @@ public class PacsRetrieveService {
         return run(session, settings, studyUids, method, options.actor(), progress);
     }
 
-    /** Continues a stopped retrieve job: asks again for the instances still missing. */
+    /** Continues a stopped retrieve job and requests the instances that are still missing again. */
     public IngestJob resume(long jobId, String actor, Consumer<String> progress) throws IOException {
         IngestJob job = QuarkusTransaction.requiringNew().call(() -> IngestJob.<IngestJob>findById(jobId));
         if (job == null || !job.kind.equals("pacs")) {
             throw new IllegalArgumentException("no PACS ingest job " + jobId);
         }
+
         JsonNode node = JSON.readTree(job.options);
         PacsSettings settings = PacsSettings.fromConfig().with(node.path("ae_title").asText(null),
                 node.hasNonNull("listen_port") ? node.get("listen_port").asInt() : null, node.path("host").asText(null),
@@ -78,6 +79,7 @@ public class PacsRetrieveService {
         List<String> studies = new ArrayList<>();
         node.path("studies").forEach(study -> studies.add(study.asText()));
         Method method = Method.valueOf(node.path("method").asText("move").toUpperCase(java.util.Locale.ROOT));
+
         DicomIngestService.Session session = ingest.reopen(jobId, ingest.optionsOf(job, actor));
         progress.accept("resuming ingest job " + jobId + " from " + settings.peer());
         return run(session, settings, studies, method, actor, progress);
@@ -98,6 +100,7 @@ public class PacsRetrieveService {
             progress.accept("listing instances failed: " + e.getMessage());
             return ingest.finish(jobId, "interrupted", actor);
         }
+
         List<String[]> pending = new ArrayList<>();
         for (String[] instance : expected) {
             pending.add(new String[] {reference(instance), instance[2]});
@@ -126,6 +129,7 @@ public class PacsRetrieveService {
         if (!missing.isEmpty()) {
             fetch(session, client, settings, method, missing, progress);
         }
+
         long stillPending = ingest.pendingCount(jobId);
         String status = stillPending == 0 ? "completed" : "interrupted";
         if (stillPending > 0) {
@@ -142,6 +146,7 @@ public class PacsRetrieveService {
         AtomicInteger stored = new AtomicInteger();
         AtomicInteger received = new AtomicInteger();
         int total = missing.size();
+
         // Received files are stored by a worker of their own, so the PACS sends at network speed
         // while earlier instances are decoded and written. An instance acknowledged but not yet
         // stored when the process stops keeps its item pending, and a resume fetches it again.
@@ -172,9 +177,10 @@ public class PacsRetrieveService {
             try {
                 storing.submit(task);
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                task.run(); // the retrieve already ended; store this late arrival here
+                task.run(); // the retrieve already ended, so this late arrival is stored on this thread
             }
         };
+
         Path incoming = Files.createDirectories(Workspace.root().resolve("cache").resolve("incoming")
                 .resolve("job-" + session.jobId()));
         List<String[]> requests = requests(missing, session);
@@ -211,13 +217,14 @@ public class PacsRetrieveService {
                 Thread.currentThread().interrupt();
             }
         }
+
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.accept(String.format(java.util.Locale.ROOT, "received %d instances by C-%s in %.2f s (%.1f instances/s);"
                 + " stored %d in %.2f s (%.1f instances/s)", received.get(), method, receivedSeconds,
                 received.get() / Math.max(receivedSeconds, 1e-9), stored.get(), seconds, stored.get() / Math.max(seconds, 1e-9)));
     }
 
-    /** Whole series when every instance of it is missing, otherwise single instances. */
+    /** Builds one request per series whose instances are all missing and one per other missing instance. */
     private List<String[]> requests(List<String[]> missing, DicomIngestService.Session session) {
         Map<String, Integer> missingPerSeries = new HashMap<>();
         missing.forEach(instance -> missingPerSeries.merge(instance[1], 1, Integer::sum));
@@ -237,7 +244,7 @@ public class PacsRetrieveService {
         return requests;
     }
 
-    /** The item reference of an instance: "pacs:STUDY/SERIES/SOP" with the PACS's own UIDs. */
+    /** Returns the item reference of an instance, "pacs:STUDY/SERIES/SOP" with the PACS's own UIDs. */
     static String reference(String[] instance) {
         return PREFIX + instance[0] + "/" + instance[1] + "/" + instance[2];
     }

@@ -1,13 +1,13 @@
 package org.retinagrade.pacs;
 
-import java.util.Locale;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
- * Where the PACS is and who we are: our AE title and listening port (for C-MOVE and pushes),
- * the peer's host, port and AE title, and the network timeout in seconds. Defaults come from
- * the configuration keys {@code retinagrade.pacs.*} (see the README); the CLI overrides them.
+ * Network settings for talking to one PACS. They contain our AE title and listening port (for
+ * C-MOVE and pushes), the peer's host, port and AE title, and the network timeout in seconds.
+ * Defaults come from the configuration keys {@code retinagrade.pacs.*} (see the README), and
+ * the CLI options override them.
  */
 public record PacsSettings(String aeTitle, int listenPort, String host, int port, String calledAeTitle, int timeoutSeconds) {
 
@@ -47,16 +47,16 @@ public record PacsSettings(String aeTitle, int listenPort, String host, int port
                 calledAeTitle != null ? calledAeTitle : this.calledAeTitle, timeout != null ? timeout : this.timeoutSeconds);
     }
 
-    /** "ORTHANC@127.0.0.1:4242". */
+    /** Returns the peer as AE@HOST:PORT, for example "ORTHANC@127.0.0.1:4242". */
     public String peer() {
         return calledAeTitle + "@" + host + ":" + port;
     }
 
-    private static String checkAeTitle(String value, String what) {
+    private static String checkAeTitle(String value, String role) {
         if (value == null || value.isBlank() || value.length() > 16 || !value.matches("[\\x20-\\x7E&&[^\\\\]]+")) {
-            throw new IllegalArgumentException("invalid AE title '" + value + "' for " + what
+            throw new IllegalArgumentException("invalid AE title '" + value + "' for " + role
                     + ": use 1-16 printable ASCII characters without backslash");
         }
-        return value.strip().toUpperCase(Locale.ROOT).equals(value.strip()) ? value.strip() : value.strip();
+        return value.strip();
     }
 }

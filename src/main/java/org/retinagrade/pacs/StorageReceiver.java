@@ -18,11 +18,11 @@ import java.util.function.BiConsumer;
 import org.jboss.logging.Logger;
 
 /**
- * A DICOM C-STORE SCP: accepts associations on a port, with TCP_NODELAY on every connection
- * (on loopback, Nagle's algorithm against delayed ACKs would cap transfers at about 11
- * instances per second), and hands each received file to a consumer before the C-STORE
- * response is sent, so an instance is acknowledged only once it is stored. PixelMed's
- * {@link StorageSOPClassSCP} speaks the protocol; it accepts every storage SOP class in any
+ * DICOM C-STORE SCP that accepts associations on a port. Every connection gets TCP_NODELAY,
+ * because on loopback Nagle's algorithm combined with delayed ACKs would cap transfers at about
+ * 11 instances per second. Each received file goes to a consumer before the C-STORE response is
+ * sent, so an instance is acknowledged only after the consumer returns. PixelMed's
+ * {@link StorageSOPClassSCP} implements the protocol and accepts every storage SOP class in any
  * explicit or compressed transfer syntax offered.
  */
 public final class StorageReceiver implements AutoCloseable {
@@ -46,7 +46,7 @@ public final class StorageReceiver implements AutoCloseable {
 
     /**
      * Starts listening. {@code consumer} receives each file (in {@code incoming}, which it may
-     * move or delete) and the calling AE title; an exception from it makes the C-STORE fail.
+     * move or delete) and the calling AE title. An exception from it makes the C-STORE fail.
      */
     public StorageReceiver(String bindHost, int port, String aeTitle, Path incoming, int timeoutSeconds,
             BiConsumer<Path, String> consumer) throws IOException {
@@ -78,7 +78,7 @@ public final class StorageReceiver implements AutoCloseable {
         return aeTitle;
     }
 
-    /** Number of instances received and handed over so far. */
+    /** Returns the number of instances received and handed over so far. */
     public long received() {
         return received.get();
     }
@@ -129,9 +129,9 @@ public final class StorageReceiver implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, closes the connections still open (a peer may keep an idle association
-     * cached) and waits up to 30 s for instances being handed over to finish; they are not
-     * interrupted.
+     * Stops accepting and closes the connections still open, because a peer may keep an idle
+     * association cached. Then waits up to 30 s for instances being handed over to finish,
+     * without interrupting them.
      */
     @Override
     public void close() throws IOException {

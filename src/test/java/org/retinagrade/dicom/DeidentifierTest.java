@@ -30,10 +30,10 @@ import org.junit.jupiter.api.Test;
 import org.retinagrade.ingest.Pseudonymizer;
 
 /**
- * De-identification per PS3.15 Table E.1-1: a data set with every attribute of the table
- * filled with a recognisable identifying value (also inside a nested sequence, plus private
- * attributes and an overlay) is written to a Part 10 file after de-identification; read back,
- * no identifying value survives anywhere.
+ * Tests of de-identification per PS3.15 Table E.1-1. A data set with every attribute of the
+ * table filled with a recognisable identifying value is de-identified and written to a Part 10
+ * file. The values also sit inside a nested sequence, in private attributes and in an overlay.
+ * Read back, the file contains no identifying value anywhere.
  */
 class DeidentifierTest {
 
@@ -54,6 +54,7 @@ class DeidentifierTest {
             }
         }
         assertTrue(filled > 350, "only " + filled + " attributes could be filled");
+
         // The same attributes one level down, inside a sequence the profile does not name.
         SequenceAttribute nested = new SequenceAttribute(new AttributeTag(0x0040, 0xA730)); // Content Sequence
         AttributeList item = new AttributeList();
@@ -62,12 +63,14 @@ class DeidentifierTest {
         item.put(identifying(TagFromName.ReferencedSOPInstanceUID, 1));
         nested.addItem(item);
         list.put(nested);
+
         LongStringAttribute privateCreator = new LongStringAttribute(new AttributeTag(0x0029, 0x0010));
         privateCreator.addValue("ACME " + MARK);
         list.put(privateCreator);
         LongStringAttribute privateValue = new LongStringAttribute(new AttributeTag(0x0029, 0x1010));
         privateValue.addValue(MARK + " private");
         list.put(privateValue);
+
         OtherByteAttribute overlay = new OtherByteAttribute(new AttributeTag(0x6000, 0x3000));
         overlay.setValues((MARK + "!").getBytes(StandardCharsets.US_ASCII));
         list.put(overlay);
@@ -95,7 +98,8 @@ class DeidentifierTest {
         assertEquals("YES", Attribute.getSingleStringValueOrEmptyString(reread, TagFromName.PatientIdentityRemoved));
         String storedSop = Attribute.getSingleStringValueOrEmptyString(reread, TagFromName.SOPInstanceUID);
         assertEquals(deidentifier.mapUid(originalSop), storedSop);
-        assertTrue(storedSop.startsWith("2.25.") && storedSop.length() <= 64, storedSop);
+        assertTrue(storedSop.startsWith("2.25."), storedSop);
+        assertTrue(storedSop.length() <= 64, storedSop);
         assertEquals(storedSop, Attribute.getSingleStringValueOrEmptyString(reread, TagFromName.MediaStorageSOPInstanceUID));
         assertNull(reread.get(new AttributeTag(0x0029, 0x1010)), "private attribute kept");
         assertNull(reread.get(new AttributeTag(0x6000, 0x3000)), "overlay kept");
@@ -114,7 +118,7 @@ class DeidentifierTest {
         assertEquals("1.2.3.4", new Deidentifier(KEYED, true).mapUid("1.2.3.4"));
     }
 
-    /** Tags of Table E.1-1 with a fixed group and element (wildcard rows are tested with an overlay above). */
+    /** Reads the tags of Table E.1-1 that have a fixed group and element. Wildcard rows are tested with an overlay above. */
     private static List<AttributeTag> profileTags() throws IOException {
         List<AttributeTag> tags = new ArrayList<>();
         try (InputStream in = DeidentifierTest.class.getResourceAsStream("/dicom/ps3.15-table-e1-1.tsv")) {
@@ -128,7 +132,7 @@ class DeidentifierTest {
         return tags;
     }
 
-    /** An attribute holding an identifying value of its VR, or null when the dictionary does not know the tag. */
+    /** Creates an attribute with an identifying value of its VR, or returns null for an unknown tag or a numeric VR. */
     private static Attribute identifying(AttributeTag tag, int depth) throws Exception {
         byte[] vr = DicomDictionary.StandardDictionary.getValueRepresentationFromTag(tag);
         if (vr == null) {
@@ -158,7 +162,7 @@ class DeidentifierTest {
                 || ValueRepresentation.isUnsignedShortVR(vr) || ValueRepresentation.isSignedShortVR(vr)
                 || ValueRepresentation.isUnsignedLongVR(vr) || ValueRepresentation.isSignedLongVR(vr)
                 || ValueRepresentation.isFloatSingleVR(vr) || ValueRepresentation.isFloatDoubleVR(vr)) {
-            return null; // numbers cannot carry the mark; their removal is covered by the textual attributes
+            return null; // numbers cannot carry the mark, so the textual attributes cover their removal
         } else if (ValueRepresentation.isOtherByteVR(vr) || ValueRepresentation.isOtherWordVR(vr)
                 || ValueRepresentation.isUnknownVR(vr)) {
             ((com.pixelmed.dicom.OtherByteAttribute) (attribute = new OtherByteAttribute(tag)))

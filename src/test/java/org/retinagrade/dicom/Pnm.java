@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Reads the binary 8-bit PGM (P5) and PPM (P6) files that dcmtk's dcm2pnm writes, as RGB or grey samples. */
+/** Binary 8-bit PGM (P5) or PPM (P6) image as written by dcmtk's dcmj2pnm, with its RGB or grey samples. */
 final class Pnm {
 
     final int width;

@@ -57,7 +57,7 @@ class DicomIngestTest {
     AuditTrail auditTrail;
 
     @Test
-    void ophthalmicPhotographsRoundTripIntoALabelledDeidentifiedCohort() throws Exception {
+    void photographsRoundTripIntoLabelledDeidentifiedCohort() throws Exception {
         Path phantom = fresh("phantom");
         new FundusPhantom(96).writeStudy(phantom, 3, 21);
         Path op = fresh("op");
@@ -79,11 +79,13 @@ class DicomIngestTest {
                 "--study", "dicom-test", "--labels", op.resolve("labels.csv").toString());
         assertEquals(0, first.exitCode(), first.err());
         assertTrue(first.out().contains("read 15, stored 15, duplicates 0, quarantined 0"), first.out());
+
         CohortService.Summary summary = cohortService.summary("dicom-op").get();
         assertEquals(15, summary.members());
         for (int grade = 0; grade <= 4; grade++) {
             assertEquals(3L, summary.perGrade().get(Integer.toString(grade)), "members of grade " + grade);
         }
+
         long left;
         try (var names = Files.list(phantom.resolve("images"))) {
             left = names.filter(p -> p.getFileName().toString().contains("_left")).count();
@@ -111,14 +113,16 @@ class DicomIngestTest {
     }
 
     @Test
-    void badFilesAreQuarantinedAndTheBatchGoesOn() throws Exception {
+    void badFilesQuarantinedBatchContinues() throws Exception {
         Path folder = fresh("bad");
         Mat image = phantom(2, 5);
         AttributeList good = OphthalmicPhotography.build(image, identity("good", 1));
         write(good, folder.resolve("good.dcm"));
+
         byte[] full = Files.readAllBytes(folder.resolve("good.dcm"));
         Files.write(folder.resolve("truncated.dcm"), java.util.Arrays.copyOf(full, full.length / 2));
         Files.writeString(folder.resolve("notes.dat"), "not a DICOM file");
+
         AttributeList absurd = OphthalmicPhotography.build(image, identity("absurd", 2));
         for (var tag : List.of(TagFromName.Rows, TagFromName.Columns)) {
             UnsignedShortAttribute huge = new UnsignedShortAttribute(tag);
@@ -129,6 +133,7 @@ class DicomIngestTest {
         frames.addValue("1000");
         absurd.put(frames);
         write(absurd, folder.resolve("absurd.dcm"));
+
         AttributeList multiFrame = OphthalmicPhotography.build(image, identity("multi", 3));
         byte[] pixels = ((OtherByteAttribute) multiFrame.get(TagFromName.PixelData)).getByteValues();
         byte[] three = new byte[pixels.length * 3];
@@ -149,6 +154,7 @@ class DicomIngestTest {
         assertEquals(5, job.readCount);
         assertEquals(2, job.stored, "good.dcm and multi.dcm");
         assertEquals(3, job.quarantined);
+
         Map<String, String> reasons = QuarkusTransaction.requiringNew().call(() -> {
             Map<String, String> found = new java.util.HashMap<>();
             IngestJobItem.<IngestJobItem>list("jobId", job.id).forEach(item -> found.put(item.sourceRef, item.message));
@@ -158,16 +164,18 @@ class DicomIngestTest {
         assertTrue(reasons.get("truncated.dcm").contains("Pixel Data"), reasons.get("truncated.dcm"));
         assertTrue(reasons.get("notes.dat").startsWith("unreadable DICOM") || reasons.get("notes.dat").contains("not an image"),
                 reasons.get("notes.dat"));
+
         List<Image> frameImages = QuarkusTransaction.requiringNew().call(() -> Image.<Image>list(
                 "originalName = ?1 order by frameNumber", "multi.dcm"));
         assertEquals(List.of(1, 2, 3), frameImages.stream().map(i -> i.frameNumber).toList());
         assertEquals(4L, cohortService.summary("dicom-bad").get().members(), "1 + 3 frames");
-        long kept = QuarkusTransaction.requiringNew().call(() -> QuarantineEntry.count("jobId = ?1 and storedPath is not null", job.id));
-        assertEquals(3L, kept, "quarantined files keep a copy");
+
+        long withCopy = QuarkusTransaction.requiringNew().call(() -> QuarantineEntry.count("jobId = ?1 and storedPath is not null", job.id));
+        assertEquals(3L, withCopy, "quarantined files keep a copy");
     }
 
     @Test
-    void stoppedFolderJobResumesWithoutRedoingFinishedItems() throws Exception {
+    void folderJobResumeSkipsFinishedItems() throws Exception {
         Path folder = fresh("resume");
         Mat image = phantom(1, 9);
         for (int i = 0; i < 4; i++) {
@@ -177,7 +185,8 @@ class DicomIngestTest {
         DicomIngestService.Session session = service.startJob("dicom-folder", folder.toString(), options, Map.of());
         session.ingest("r0.dcm", folder.resolve("r0.dcm"));
         session.ingest("r1.dcm", folder.resolve("r1.dcm"));
-        // The process "stops" here; the job is still running with two items done.
+
+        // The process "stops" here. The job is still running with two items done.
         IngestJob resumed = service.resumeFolder(session.jobId(), options, line -> { });
         assertEquals("completed", resumed.status);
         assertEquals(4, resumed.readCount);
@@ -186,12 +195,13 @@ class DicomIngestTest {
     }
 
     @Test
-    void everySharedCorpusFileIsStoredOrQuarantinedAndStoredCopiesDecodeAlike() throws Exception {
+    void corpusFilesStoredIntactOrQuarantined() throws Exception {
         assumeTrue(Files.isDirectory(SHARED_DICOM), "shared DICOM corpus not found at " + SHARED_DICOM + "; skipping");
         IngestJob job = service.ingestFolder(SHARED_DICOM, options("dicom-corpus"), line -> { });
         assertEquals(47, job.readCount);
         assertEquals(47, job.stored + job.duplicates + job.quarantined);
         assertTrue(job.stored >= 25, job.summary());
+
         List<DicomInstance> instances = QuarkusTransaction.requiringNew().call(() -> DicomInstance.<DicomInstance>listAll());
         DicomDecoder decoder = new DicomDecoder();
         for (DicomInstance instance : instances) {
@@ -208,7 +218,7 @@ class DicomIngestTest {
         }
     }
 
-    /** A small synthetic fundus image as 8-bit RGB. */
+    /** Renders a small synthetic fundus image as 8-bit RGB. */
     private static Mat phantom(int grade, long seed) throws java.io.IOException {
         java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
         javax.imageio.ImageIO.write(new FundusPhantom(64).render(grade, true, seed), "png", png);

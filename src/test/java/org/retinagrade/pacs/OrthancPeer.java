@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Orthanc for the PACS tests, started in the test's own network namespace (see
- * bin/java-in-netns) with HTTP authentication on, DICOM access only for registered AE titles
- * (ours, RETINAGRADE, and dcmtk's STORESCU) and TCP_NODELAY set. Its database lives under
- * target/ and survives {@link #kill()} and {@link #start()}.
+ * Real Orthanc for the PACS tests, started in the test's own network namespace (see
+ * bin/java-in-netns). It runs with HTTP authentication on, TCP_NODELAY set and DICOM access only
+ * for the registered AE titles, which are ours (RETINAGRADE) and dcmtk's STORESCU. Its database
+ * lives under target/ and survives {@link #kill()} and {@link #start()}.
  */
 final class OrthancPeer implements AutoCloseable {
 
@@ -26,7 +26,7 @@ final class OrthancPeer implements AutoCloseable {
         this.ourPort = ourPort;
     }
 
-    /** True when the tests run in a private namespace and Orthanc and dcmtk are installed. */
+    /** Returns true when the tests run in a private namespace and Orthanc and dcmtk are installed. */
     static boolean available() {
         String ns = System.getenv("RETINAGRADE_NETNS");
         return ns != null && !ns.equals("unavailable") && Files.isExecutable(Path.of("/usr/sbin/Orthanc"))
@@ -79,10 +79,10 @@ final class OrthancPeer implements AutoCloseable {
             }
             Thread.sleep(200);
         }
-        throw new IOException("Orthanc did not answer C-ECHO within 30 s; see " + home.resolve("orthanc.log"));
+        throw new IOException("Orthanc did not respond to C-ECHO within 30 s; see " + home.resolve("orthanc.log"));
     }
 
-    /** Starts Orthanc again when it is not running (a test before may have stopped it). */
+    /** Starts Orthanc again when it is not running, because an earlier test may have stopped it. */
     void ensureStarted() throws IOException, InterruptedException {
         if (process == null || !process.isAlive()) {
             start();
@@ -97,7 +97,7 @@ final class OrthancPeer implements AutoCloseable {
         }
     }
 
-    /** Pushes the .dcm files under the folder with dcmtk's storescu as AE STORESCU; returns its exit status. */
+    /** Pushes the .dcm files under the folder with dcmtk's storescu as AE STORESCU and returns its exit status. */
     int push(Path folder, String calledAe, int port) throws IOException, InterruptedException {
         return run(List.of("/usr/bin/storescu", "-aet", "STORESCU", "-aec", calledAe, "+sd", "+r", "+sp", "*.dcm",
                 "127.0.0.1", Integer.toString(port), folder.toString()));

@@ -1,6 +1,7 @@
 package org.retinagrade.pacs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -37,10 +38,10 @@ import org.retinagrade.study.CohortService;
 import picocli.CommandLine;
 
 /**
- * Against a real Orthanc in the test's private network namespace: dcmtk's storescu pushes
- * phantom Ophthalmic Photography objects to it; we C-ECHO, C-FIND, C-MOVE (stopping Orthanc
- * midway, restarting it and resuming) and C-GET them into cohorts; storescu pushes to our
- * own C-STORE SCP.
+ * Tests of the PACS commands and services against a real Orthanc in the test's private network
+ * namespace. dcmtk's storescu pushes phantom Ophthalmic Photography objects to Orthanc, and the
+ * tests C-ECHO, C-FIND, C-MOVE and C-GET them into cohorts. The C-MOVE test stops Orthanc
+ * midway, restarts it and resumes the job. storescu also pushes to our own C-STORE SCP.
  */
 @QuarkusTest
 @QuarkusTestResource(TestDatabase.class)
@@ -101,23 +102,26 @@ class PacsOrthancTest {
 
         CliRunner.Result find = CliRunner.run(factory, "pacs", "find", "--modality", "OP", "--date", "20250101-20251231", "--series");
         assertEquals(0, find.exitCode(), find.err());
-        assertTrue(find.out().contains("PATIENT-MOVE") && find.out().contains("PATIENT-GET"), find.out());
+        assertTrue(find.out().contains("PATIENT-MOVE"), find.out());
+        assertTrue(find.out().contains("PATIENT-GET"), find.out());
         assertEquals(4, find.out().lines().filter(line -> line.startsWith("  series")).count(), find.out());
 
         CliRunner.Result byPatient = CliRunner.run(factory, "pacs", "find", "--patient-id", "PATIENT-GET");
-        assertTrue(byPatient.out().contains("PATIENT-GET") && !byPatient.out().contains("PATIENT-MOVE"), byPatient.out());
+        assertTrue(byPatient.out().contains("PATIENT-GET"), byPatient.out());
+        assertFalse(byPatient.out().contains("PATIENT-MOVE"), byPatient.out());
 
         CliRunner.Result stranger = CliRunner.run(factory, "pacs", "find", "--modality", "OP", "--ae-title", "STRANGER");
-        assertEquals(1, stranger.exitCode(), "Orthanc must refuse an AE title it does not know: " + stranger.out());
+        assertEquals(1, stranger.exitCode(), "Orthanc must reject an unregistered AE title: " + stranger.out());
         assertTrue(stranger.err().contains("C-FIND with ORTHANC@127.0.0.1:4242 as STRANGER failed"), stranger.err());
     }
 
     @Test
-    void moveOfTwoHundredInstancesResumesAfterOrthancStops() throws Exception {
+    void moveResumesAfterOrthancStops() throws Exception {
         PacsSettings settings = settings();
         String study = studyUid("MOVE");
         DicomIngestService.Options options = new DicomIngestService.Options("pacs-move", "pacs-test", false, null,
                 DicomDecoder.DEFAULT_MAX_PIXELS, "test");
+
         // Orthanc is killed from the progress callback as the 40th instance arrives, in the middle of the C-MOVE.
         CompletableFuture<IngestJob> first = CompletableFuture.supplyAsync(() -> {
             try {
@@ -137,7 +141,8 @@ class PacsOrthancTest {
         IngestJob interrupted = first.get(120, TimeUnit.SECONDS);
         assertEquals("interrupted", interrupted.status, interrupted.summary());
         long storedBefore = storedItems();
-        assertTrue(storedBefore >= 20 && storedBefore < 200, "stored before the stop: " + storedBefore);
+        assertTrue(storedBefore >= 20, "stored before the stop: " + storedBefore);
+        assertTrue(storedBefore < 200, "stored before the stop: " + storedBefore);
 
         orthanc.start();
         IngestJob resumed = retrieveService.resume(interrupted.id, "test", line -> { });
@@ -151,7 +156,7 @@ class PacsOrthancTest {
         assertTrue(instances >= 200, "instances stored: " + instances);
         assertTrue(auditTrail.verify().intact());
 
-        // A second retrieve of the same study fetches nothing: everything is already stored.
+        // A second retrieve of the same study fetches nothing, because everything is already stored.
         IngestJob again = retrieveService.retrieve(settings, List.of(study), PacsRetrieveService.Method.MOVE, options, line -> { });
         assertEquals("completed", again.status);
         assertEquals(0, again.stored);
@@ -188,6 +193,7 @@ class PacsOrthancTest {
                 "--study-date", "2024-02-03", "--uid-key", "protocol-test");
         assertEquals(0, wrapped.exitCode(), wrapped.err());
         assertEquals(0, orthanc.push(dicom, OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
+
         Path protocol = HOME.resolve("pacs-protocol.yaml");
         Files.writeString(protocol, String.join("\n",
                 "name: pacs-protocol",
@@ -205,6 +211,7 @@ class PacsOrthancTest {
                 "training: {epochs: 1, batch_size: 4, seed: 9, threads: 2}",
                 "evaluation: {tta: [identity], bootstrap: 50}",
                 ""));
+
         CliRunner.Result run = CliRunner.run(factory, "run", protocol.toString());
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.err().contains("retrieve studies from ORTHANC@127.0.0.1:4242"), run.err());
@@ -245,7 +252,7 @@ class PacsOrthancTest {
                     "TEST^" + key, "study-" + key, LocalDate.of(2025, 3, 4), "ACC-" + key, laterality,
                     "series-" + key + "-" + laterality, "instance-" + key + "-" + i, i + 1));
             byte[] pixels = ((OtherByteAttribute) list.get(TagFromName.PixelData)).getByteValues();
-            pixels[0] = (byte) i; // distinct pixels: each instance becomes an image of its own
+            pixels[0] = (byte) i; // distinct pixels, so each instance becomes an image of its own
             pixels[1] = (byte) (i >> 8);
             ((OtherByteAttribute) list.get(TagFromName.PixelData)).setValues(pixels);
             try (OutputStream out = Files.newOutputStream(folder.resolve(key + "-" + i + ".dcm"))) {
