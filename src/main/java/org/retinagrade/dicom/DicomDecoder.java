@@ -424,6 +424,10 @@ public final class DicomDecoder {
             return rgb;
         }
 
+        if (!ybr && copyByteSamples(raster, width, height, out)) {
+            return rgb;
+        }
+
         int shift = Math.max(0, bitsStored - 8);
         int[] r = raster.getSamples(0, 0, width, height, 0, (int[]) null);
         int[] g = raster.getSamples(0, 0, width, height, 1, (int[]) null);
@@ -445,6 +449,35 @@ public final class DicomDecoder {
             out[3 * i + 2] = (byte) red;
         }
         return rgb;
+    }
+
+    /**
+     * Copies 8-bit RGB samples of one data bank straight into BGR order, for pixel- and
+     * band-interleaved rasters alike. Returns false for other layouts, which take the general path.
+     */
+    private static boolean copyByteSamples(Raster raster, int width, int height, byte[] out) {
+        if (!(raster.getDataBuffer() instanceof java.awt.image.DataBufferByte buffer)
+                || !(raster.getSampleModel() instanceof java.awt.image.ComponentSampleModel model)
+                || raster.getSampleModelTranslateX() != 0 || raster.getSampleModelTranslateY() != 0
+                || buffer.getNumBanks() != 1) {
+            return false;
+        }
+        byte[] data = buffer.getData();
+        int pixelStride = model.getPixelStride();
+        int lineStride = model.getScanlineStride();
+        int[] offsets = model.getBandOffsets();
+        int base = buffer.getOffset();
+        int target = 0;
+        for (int y = 0; y < height; y++) {
+            int row = base + y * lineStride;
+            for (int x = 0; x < width; x++) {
+                int pixel = row + x * pixelStride;
+                out[target++] = data[pixel + offsets[2]];
+                out[target++] = data[pixel + offsets[1]];
+                out[target++] = data[pixel + offsets[0]];
+            }
+        }
+        return true;
     }
 
     private static int clamp(double value) {

@@ -332,8 +332,8 @@ public class DicomIngestService {
         }
 
         List<String[]> flags = new ArrayList<>();
-        for (byte[] png : frames) {
-            flags.add(isOphthalmic(metadata) ? FolderIngestService.qualityFlags(png) : new String[0]);
+        for (BufferedImage frame : decoded.frames()) {
+            flags.add(isOphthalmic(metadata) ? qualityFlags(frame) : new String[0]);
         }
 
         List<Path> framePaths = new ArrayList<>();
@@ -570,6 +570,24 @@ public class DicomIngestService {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         list.write(out, transferSyntax, true, true);
         return out.toByteArray();
+    }
+
+    /** Returns the quality flags of a decoded frame, as `ingest folder` sets them for photographs. */
+    static String[] qualityFlags(BufferedImage frame) {
+        OpenCv.load();
+        byte[] data = ((DataBufferByte) frame.getRaster().getDataBuffer()).getData();
+        boolean grey = frame.getType() == BufferedImage.TYPE_BYTE_GRAY;
+        Mat stored = new Mat(frame.getHeight(), frame.getWidth(), grey ? CvType.CV_8UC1 : CvType.CV_8UC3);
+        Mat rgb = new Mat();
+        try {
+            stored.put(0, 0, data);
+            org.opencv.imgproc.Imgproc.cvtColor(stored, rgb,
+                    grey ? org.opencv.imgproc.Imgproc.COLOR_GRAY2RGB : org.opencv.imgproc.Imgproc.COLOR_BGR2RGB);
+            return FolderIngestService.qualityFlags(rgb);
+        } finally {
+            stored.release();
+            rgb.release();
+        }
     }
 
     /** Encodes an 8-bit grey or RGB frame as PNG (lossless) with OpenCV. */

@@ -227,11 +227,16 @@ public class FolderIngestService {
             return new String[] {"undecodable-by-opencv"};
         }
         try {
-            org.retinagrade.imaging.FundusRegion region = org.retinagrade.imaging.FundusRegion.detect(rgb);
-            return region.gradable() ? new String[0] : new String[] {"ungradable: " + region.reason()};
+            return qualityFlags(rgb);
         } finally {
             rgb.release();
         }
+    }
+
+    /** Returns the quality flags of an image already decoded to 8-bit RGB (see {@link #qualityFlags(byte[])}). */
+    static String[] qualityFlags(org.opencv.core.Mat rgb) {
+        org.retinagrade.imaging.FundusRegion region = org.retinagrade.imaging.FundusRegion.detect(rgb);
+        return region.gradable() ? new String[0] : new String[] {"ungradable: " + region.reason()};
     }
 
     private Outcome recordDuplicate(FolderLayout.Entry entry, long jobId, Cohort cohort, String actor, Image existing,
