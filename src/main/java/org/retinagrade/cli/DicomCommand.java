@@ -50,8 +50,9 @@ public class DicomCommand {
         @Option(names = "--labels", paramLabel = "CSV", description = "Label CSV in the Kaggle layout (image,level).")
         Path labels;
 
-        @Option(names = "--study-date", defaultValue = "2026-01-01", description = "Study date, YYYY-MM-DD (default: ${DEFAULT-VALUE}).")
-        LocalDate studyDate;
+        @Option(names = "--study-date", defaultValue = "2026-01-01", paramLabel = "DATE",
+                description = "Study date, YYYY-MM-DD or YYYYMMDD (default: ${DEFAULT-VALUE}).")
+        String studyDateText;
 
         @Option(names = "--patient-id", paramLabel = "ID",
                 description = "Put every image into one study of this patient (one series per eye), instead of a study per"
@@ -76,6 +77,18 @@ public class DicomCommand {
             FolderLayout.Scan scan;
             try {
                 scan = FolderLayout.scan(folder, labels);
+            } catch (IllegalArgumentException e) {
+                System.err.println("retinagrade dicom from-image: " + e.getMessage());
+                return 2;
+            }
+
+            if (scan.entries().isEmpty()) {
+                System.err.println("retinagrade dicom from-image: no images found in " + folder + "; nothing was written");
+                return 2;
+            }
+            LocalDate studyDate;
+            try {
+                studyDate = parseDate(studyDateText);
             } catch (IllegalArgumentException e) {
                 System.err.println("retinagrade dicom from-image: " + e.getMessage());
                 return 2;
@@ -111,9 +124,10 @@ public class DicomCommand {
                 instance++;
                 AttributeList list;
                 try {
+                    boolean lossy = name.toLowerCase(java.util.Locale.ROOT).matches(".*\\.(jpe?g)$");
                     list = OphthalmicPhotography.build(rgb, new OphthalmicPhotography.Identity(patient, "PHANTOM^" + patient,
                             uidKey + ":" + patient, studyDate, "A" + Math.abs((uidKey + patient).hashCode() % 1_000_000),
-                            laterality, uidKey + ":" + patient + ":" + laterality, uidKey + ":" + stem, instance));
+                            laterality, uidKey + ":" + patient + ":" + laterality, uidKey + ":" + stem, instance), lossy);
                 } finally {
                     rgb.release();
                 }
@@ -136,6 +150,16 @@ public class DicomCommand {
             System.out.printf("wrote %d Ophthalmic Photography objects to %s (%d skipped); grades in %s%n", written, out,
                     skipped, out.resolve("labels.csv"));
             return skipped > 0 ? 3 : 0;
+        }
+
+        /** Parses YYYY-MM-DD or YYYYMMDD. */
+        static LocalDate parseDate(String text) {
+            try {
+                return text.matches("\\d{8}") ? LocalDate.parse(text, java.time.format.DateTimeFormatter.BASIC_ISO_DATE)
+                        : LocalDate.parse(text);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new IllegalArgumentException("invalid --study-date '" + text + "': expected a date as YYYY-MM-DD or YYYYMMDD");
+            }
         }
 
         private static String safe(String name) {

@@ -102,8 +102,8 @@ public class PacsCommand {
         List<String> studyUids = new ArrayList<>();
 
         List<PacsClient.StudyQuery> queries() {
-            if (date != null && !date.matches("\\d{8}(-\\d{8})?|\\d{8}-|-\\d{8}")) {
-                throw new IllegalArgumentException("invalid --date '" + date + "': expected YYYYMMDD or YYYYMMDD-YYYYMMDD");
+            if (date != null) {
+                checkDateRange(date);
             }
             List<PacsClient.StudyQuery> queries = new ArrayList<>();
             if (studyUids.isEmpty()) {
@@ -115,13 +115,44 @@ public class PacsCommand {
             return queries;
         }
 
+        /** Rejects a date or range that is not YYYYMMDD, YYYYMMDD-YYYYMMDD, YYYYMMDD- or -YYYYMMDD with real, ordered dates. */
+        static void checkDateRange(String range) {
+            String expected = "': expected YYYYMMDD, YYYYMMDD-YYYYMMDD, YYYYMMDD- or -YYYYMMDD";
+            if (!range.matches("\\d{8}|\\d{8}-\\d{8}|\\d{8}-|-\\d{8}")) {
+                throw new IllegalArgumentException("invalid --date '" + range + expected);
+            }
+            String[] parts = range.split("-", -1);
+            java.time.LocalDate first = null;
+            java.time.LocalDate last = null;
+            try {
+                for (int i = 0; i < parts.length; i++) {
+                    if (!parts[i].isEmpty()) {
+                        java.time.LocalDate parsed = java.time.LocalDate.parse(parts[i],
+                                java.time.format.DateTimeFormatter.BASIC_ISO_DATE.withResolverStyle(java.time.format.ResolverStyle.STRICT));
+                        if (i == 0) {
+                            first = parsed;
+                        } else {
+                            last = parsed;
+                        }
+                    }
+                }
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new IllegalArgumentException("invalid --date '" + range + "': not a calendar date" + expected.substring(1));
+            }
+            if (first != null && last != null && last.isBefore(first)) {
+                throw new IllegalArgumentException("invalid --date '" + range + "': the range ends before it starts");
+            }
+        }
+
         boolean empty() {
             return patientId == null && date == null && modality == null && accession == null && studyUids.isEmpty();
         }
     }
 
     @Command(name = "find", mixinStandardHelpOptions = true,
-            description = "List matching studies (C-FIND, study level), and with --series their series.")
+            description = {"List matching studies (C-FIND, study level), and with --series their series.",
+                "Exit status: 0 when the query ran (also when nothing matched), 2 for invalid arguments, 1 when the PACS"
+                        + " could not be queried."})
     static class Find implements Callable<Integer> {
 
         @Mixin
@@ -137,24 +168,25 @@ public class PacsCommand {
         public Integer call() {
             try {
                 PacsClient client = new PacsClient(connection.settings());
-                int count = 0;
-                System.out.printf("%-64s %-10s %-16s %-8s %s%n", "study_instance_uid", "date", "patient_id", "images", "modalities");
+                List<String> lines = new ArrayList<>();
                 for (PacsClient.StudyQuery studyQuery : query.queries()) {
                     for (AttributeList study : client.findStudies(studyQuery)) {
-                        count++;
                         String uid = value(study, TagFromName.StudyInstanceUID);
-                        System.out.printf("%-64s %-10s %-16s %-8s %s%n", uid, value(study, TagFromName.StudyDate),
+                        lines.add(String.format("%-64s %-10s %-16s %-8s %s", uid, value(study, TagFromName.StudyDate),
                                 value(study, TagFromName.PatientID), value(study, TagFromName.NumberOfStudyRelatedInstances),
-                                value(study, TagFromName.ModalitiesInStudy));
+                                value(study, TagFromName.ModalitiesInStudy)));
                         if (series) {
                             for (AttributeList found : client.findSeries(uid, query.modality)) {
-                                System.out.printf("  series %s modality %s laterality %s images %s%n",
+                                lines.add(String.format("  series %s modality %s laterality %s images %s",
                                         value(found, TagFromName.SeriesInstanceUID), value(found, TagFromName.Modality),
-                                        value(found, TagFromName.Laterality), value(found, TagFromName.NumberOfSeriesRelatedInstances));
+                                        value(found, TagFromName.Laterality), value(found, TagFromName.NumberOfSeriesRelatedInstances)));
                             }
                         }
                     }
                 }
+                int count = (int) lines.stream().filter(line -> !line.startsWith("  ")).count();
+                System.out.printf("%-64s %-10s %-16s %-8s %s%n", "study_instance_uid", "date", "patient_id", "images", "modalities");
+                lines.forEach(System.out::println);
                 System.err.println(count + (count == 1 ? " study" : " studies") + " found");
                 return 0;
             } catch (IllegalArgumentException e) {

@@ -87,7 +87,7 @@ public final class DicomDecoder {
             } catch (DicomDecodeException e) {
                 outcome.set(e);
             } catch (IOException | DicomException | RuntimeException e) {
-                outcome.set(new DicomDecodeException("unreadable DICOM: " + describe(e), e));
+                outcome.set(new DicomDecodeException("decoding failed: " + describe(e), e));
             }
         }, "dicom-decode", PARSER_STACK_BYTES);
         worker.setDaemon(true);

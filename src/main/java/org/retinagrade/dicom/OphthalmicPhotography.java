@@ -56,8 +56,17 @@ public final class OphthalmicPhotography {
         }
     }
 
-    /** Builds the data set for an RGB image (OpenCV Mat of 8-bit RGB). */
+    /** Builds the data set for an RGB image (OpenCV Mat of 8-bit RGB) from a lossless source. */
     public static AttributeList build(Mat rgb, Identity identity) throws DicomException {
+        return build(rgb, identity, false);
+    }
+
+    /**
+     * Builds the data set for an RGB image (OpenCV Mat of 8-bit RGB). A lossy source (a JPEG
+     * file) is recorded as such in Lossy Image Compression, although the pixels are stored
+     * uncompressed.
+     */
+    public static AttributeList build(Mat rgb, Identity identity, boolean lossySource) throws DicomException {
         if (rgb.channels() != 3 || rgb.depth() != org.opencv.core.CvType.CV_8U) {
             throw new IllegalArgumentException("expected an 8-bit RGB image, got " + rgb);
         }
@@ -98,9 +107,25 @@ public final class OphthalmicPhotography {
         put(list, new com.pixelmed.dicom.DateTimeAttribute(TagFromName.AcquisitionDateTime), date + "090000");
         put(list, new CodeStringAttribute(TagFromName.ImageLaterality), identity.laterality());
         put(list, new CodeStringAttribute(TagFromName.BurnedInAnnotation), "NO");
-        put(list, new CodeStringAttribute(TagFromName.LossyImageCompression), "00");
-        list.put(new SequenceAttribute(TagFromName.AnatomicRegionSequence));
+        put(list, new CodeStringAttribute(TagFromName.LossyImageCompression), lossySource ? "01" : "00");
+        if (lossySource) {
+            put(list, new CodeStringAttribute(TagFromName.LossyImageCompressionMethod), "ISO_10918_1");
+        }
+        coded(list, TagFromName.AnatomicRegionSequence, "81745001", "SCT", "Eye");
         list.put(new SequenceAttribute(TagFromName.AcquisitionContextSequence));
+        // Ophthalmic Photographic Parameters: the device type (Type 1) and the Type 2 attributes,
+        // left empty because a wrapped photograph does not record them.
+        coded(list, dictionaryTag("AcquisitionDeviceTypeCodeSequence"), "409898007", "SCT", "Fundus Camera");
+        for (String sequence : new String[] {"IlluminationTypeCodeSequence", "LightPathFilterTypeStackCodeSequence",
+            "ImagePathFilterTypeStackCodeSequence", "LensesCodeSequence", "RefractiveStateSequence"}) {
+            list.put(new SequenceAttribute(dictionaryTag(sequence)));
+        }
+        for (String empty : new String[] {"PatientEyeMovementCommanded", "HorizontalFieldOfView", "EmmetropicMagnification",
+            "IntraOcularPressure", "PupilDilated", "DetectorType"}) {
+            AttributeTag tag = dictionaryTag(empty);
+            list.put(com.pixelmed.dicom.AttributeFactory.newAttribute(tag,
+                    com.pixelmed.dicom.DicomDictionary.StandardDictionary.getValueRepresentationFromTag(tag)));
+        }
 
         unsigned(list, TagFromName.SamplesPerPixel, 3);
         put(list, new CodeStringAttribute(TagFromName.PhotometricInterpretation), "RGB");
@@ -123,6 +148,21 @@ public final class OphthalmicPhotography {
         String syntax = TransferSyntaxes.EXPLICIT_LITTLE;
         FileMetaInformation.addFileMetaInformation(list, syntax, sourceAet);
         list.write(out, syntax, true, true);
+    }
+
+    private static void coded(AttributeList list, AttributeTag tag, String value, String scheme, String meaning)
+            throws DicomException {
+        SequenceAttribute sequence = new SequenceAttribute(tag);
+        sequence.addItem(new com.pixelmed.dicom.CodedSequenceItem(value, scheme, meaning).getAttributeList());
+        list.put(sequence);
+    }
+
+    private static AttributeTag dictionaryTag(String name) {
+        AttributeTag tag = com.pixelmed.dicom.DicomDictionary.StandardDictionary.getTagFromName(name);
+        if (tag == null) {
+            throw new IllegalStateException("PixelMed's dictionary has no attribute named " + name);
+        }
+        return tag;
     }
 
     private static void put(AttributeList list, Attribute attribute, String value) throws DicomException {

@@ -37,6 +37,7 @@ import org.retinagrade.dicom.DicomDecoder;
 import org.retinagrade.dicom.DicomInstance;
 import org.retinagrade.dicom.DicomMetadata;
 import org.retinagrade.dicom.Series;
+import org.retinagrade.dicom.TransferSyntaxes;
 import org.retinagrade.dicom.Study;
 import org.retinagrade.imaging.OpenCv;
 import org.retinagrade.study.Cohort;
@@ -97,6 +98,7 @@ public class DicomIngestService {
         final Deidentifier deidentifier;
         final DicomDecoder decoder;
         final Map<String, Integer> labels;
+        private volatile Map<String, Integer> labelsByStoredUid;
 
         Session(long jobId, Cohort cohort, Options options) throws IOException {
             this.jobId = jobId;
@@ -125,6 +127,24 @@ public class DicomIngestService {
             }
         }
 
+        /**
+         * Returns the label for an instance stored under this UID, from the label CSV row of its
+         * original SOP Instance UID or else of the file's name without extension; null when none.
+         */
+        public Integer labelOf(String storedUid, Path file) {
+            if (labelsByStoredUid == null) {
+                Map<String, Integer> mapped = new HashMap<>();
+                labels.forEach((key, value) -> mapped.put(deidentifier.mapUid(key), value));
+                labelsByStoredUid = mapped;
+            }
+            Integer label = labelsByStoredUid.get(storedUid);
+            if (label == null && file != null) {
+                String name = file.getFileName().toString();
+                label = labels.get(name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name);
+            }
+            return label;
+        }
+
         /** Returns the UID under which an instance with this original SOP Instance UID is stored. */
         public String storedUid(String originalUid) {
             return deidentifier.mapUid(originalUid);
@@ -133,6 +153,7 @@ public class DicomIngestService {
 
     /** Creates a running job of the given kind ("dicom-folder" or "pacs") and returns its session. */
     public Session startJob(String kind, String source, Options options, Map<String, Object> details) throws IOException {
+        readLabels(options.labelsCsv()); // an invalid label CSV is rejected before a job exists
         Cohort cohort = cohortService.findOrCreate(options.cohortName(), options.actor());
         IngestJob job = QuarkusTransaction.requiringNew().call(() -> {
             IngestJob created = new IngestJob();
@@ -206,7 +227,8 @@ public class DicomIngestService {
         Path root = folder.toAbsolutePath().normalize();
         List<Path> files = listFiles(root);
         if (files.isEmpty()) {
-            throw new IllegalArgumentException("no files found in " + root + "; nothing was ingested");
+            throw new IllegalArgumentException("no DICOM files found in " + root + " (hidden files, DICOMDIR and .csv, .tsv,"
+                    + " .txt, .md and .json files are skipped); nothing was ingested");
         }
         Session session = startJob("dicom-folder", root.toString(), options, Map.of("files", files.size()));
         progress.accept(String.format("found %d files in %s (ingest job %d)", files.size(), root, session.jobId));
@@ -288,7 +310,8 @@ public class DicomIngestService {
         String sourceSha = ContentStore.sha256(content);
         DicomInstance known = QuarkusTransaction.requiringNew().call(() -> DicomInstance.findBySourceSha256(sourceSha));
         if (known != null) {
-            return duplicate(session, sourceRef, known, null, "the same bytes are stored as instance " + known.sopInstanceUid);
+            return duplicate(session, sourceRef, known, session.labelOf(known.sopInstanceUid, file),
+                    "the same bytes are stored as instance " + known.sopInstanceUid);
         }
 
         DicomDecoder.Decoded decoded;
@@ -306,20 +329,24 @@ public class DicomIngestService {
         String storedUid = session.deidentifier.mapUid(metadata.sopInstanceUid());
         DicomInstance sameUid = QuarkusTransaction.requiringNew().call(() -> DicomInstance.findBySopInstanceUid(storedUid));
         if (sameUid != null) {
-            return duplicate(session, sourceRef, sameUid, metadata.sopInstanceUid(),
+            return duplicate(session, sourceRef, sameUid, session.labelOf(sameUid.sopInstanceUid, file),
                     "SOP Instance UID already stored with other bytes (SHA-256 " + sameUid.sourceSha256.substring(0, 12) + "...)");
         }
 
-        Integer label = session.labels.get(metadata.sopInstanceUid());
-        if (label == null) {
-            String name = file.getFileName().toString();
-            label = session.labels.get(name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name);
-        }
+        Integer label = session.labelOf(storedUid, file);
 
         byte[] deidentified;
         try {
             session.deidentifier.apply(list, metadata);
-            deidentified = writePart10(list, decoded.transferSyntax());
+            String storedSyntax = decoded.transferSyntax();
+            if (!TransferSyntaxes.isNative(storedSyntax)) {
+                // PixelMed decompressed the pixel data while reading: store it uncompressed, with the
+                // pixel description of the decompressed data and, for lossy sources, their history.
+                list.correctDecompressedImagePixelModule();
+                list.insertLossyImageCompressionHistoryIfDecompressed();
+                storedSyntax = TransferSyntaxes.EXPLICIT_LITTLE;
+            }
+            deidentified = writePart10(list, storedSyntax);
         } catch (DicomException | RuntimeException e) {
             return quarantine(session, sourceRef, file, "de-identification failed: " + e.getMessage(), content);
         }
@@ -414,7 +441,7 @@ public class DicomIngestService {
                 }
                 addMember(session.cohort, image.id, finalLabel);
             }
-            recordItem(session.jobId, sourceRef, "stored", storedUid, sourceSha, firstImage,
+            recordItem(session, sourceRef, "stored", storedUid, sourceSha, firstImage,
                     frames.size() == 1 ? null : frames.size() + " frames");
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("sop_instance_uid", storedUid);
@@ -446,13 +473,13 @@ public class DicomIngestService {
         }
     }
 
-    private Outcome duplicate(Session session, String sourceRef, DicomInstance known, String originalUid, String message) {
+    private Outcome duplicate(Session session, String sourceRef, DicomInstance known, Integer label, String message) {
         return QuarkusTransaction.requiringNew().call(() -> {
             List<Image> images = Image.list("dicomInstanceId", known.id);
             for (Image image : images) {
-                addMember(session.cohort, image.id, null);
+                addMember(session.cohort, image.id, label);
             }
-            recordItem(session.jobId, sourceRef, "duplicate", known.sopInstanceUid, known.sourceSha256,
+            recordItem(session, sourceRef, "duplicate", known.sopInstanceUid, known.sourceSha256,
                     images.isEmpty() ? null : images.get(0).id, message);
             return Outcome.DUPLICATE;
         });
@@ -479,7 +506,7 @@ public class DicomIngestService {
             entry.sizeBytes = content == null ? null : (long) content.length;
             entry.storedPath = finalCopyPath;
             entry.persist();
-            recordItem(session.jobId, sourceRef, "quarantined", null, sha256, null, reason);
+            recordItem(session, sourceRef, "quarantined", null, sha256, null, reason);
             auditTrail.append(session.options.actor(), "image.quarantined", "quarantine_entry", entry.id,
                     Map.of("source", entry.sourcePath, "reason", reason));
             return Outcome.QUARANTINED;
@@ -487,8 +514,9 @@ public class DicomIngestService {
     }
 
     /** Records the item's final state. Updates its pending row when there is one, otherwise adds a row. */
-    private void recordItem(long jobId, String sourceRef, String status, String sopUid, String sha256, Long imageId,
+    private void recordItem(Session session, String sourceRef, String status, String sopUid, String sha256, Long imageId,
             String message) {
+        long jobId = session.jobId;
         IngestJobItem item = IngestJobItem.find("jobId = ?1 and sourceRef = ?2", jobId, sourceRef).firstResult();
         if (item == null) {
             item = new IngestJobItem();
@@ -503,7 +531,7 @@ public class DicomIngestService {
         item.updatedAt = Instant.now();
         item.persist();
         if (item.id != null) {
-            auditTrail.append("retinagrade", "ingest.item." + status, "ingest_job_item", item.id,
+            auditTrail.append(session.options.actor(), "ingest.item." + status, "ingest_job_item", item.id,
                     Map.of("job", jobId, "source", sourceRef));
         }
     }
@@ -513,10 +541,11 @@ public class DicomIngestService {
         QuarkusTransaction.requiringNew().run(() -> {
             DicomInstance known = DicomInstance.findBySopInstanceUid(storedUid);
             List<Image> images = Image.list("dicomInstanceId", known.id);
+            Integer label = session.labelOf(storedUid, null);
             for (Image image : images) {
-                addMember(session.cohort, image.id, null);
+                addMember(session.cohort, image.id, label);
             }
-            recordItem(session.jobId, sourceRef, "duplicate", storedUid, known.sourceSha256,
+            recordItem(session, sourceRef, "duplicate", storedUid, known.sourceSha256,
                     images.isEmpty() ? null : images.get(0).id, "already stored; not fetched again");
         });
     }
@@ -543,7 +572,8 @@ public class DicomIngestService {
     }
 
     /** Adds pending items (one per expected instance) so that a stopped job records which instances are missing. */
-    public void addPendingItems(long jobId, List<String[]> referencesAndUids) {
+    public void addPendingItems(Session session, List<String[]> referencesAndUids) {
+        long jobId = session.jobId;
         QuarkusTransaction.requiringNew().run(() -> {
             for (String[] entry : referencesAndUids) {
                 if (IngestJobItem.count("jobId = ?1 and sourceRef = ?2", jobId, entry[0]) > 0) {
@@ -556,7 +586,7 @@ public class DicomIngestService {
                 item.status = "pending";
                 item.persist();
             }
-            auditTrail.append("retinagrade", "ingest.items.expected", "ingest_job", jobId,
+            auditTrail.append(session.options.actor(), "ingest.items.expected", "ingest_job", jobId,
                     Map.of("count", referencesAndUids.size()));
         });
     }

@@ -28,28 +28,58 @@ public class PacsListener {
     private DicomIngestService.Session session;
     private String actor;
 
-    /** Starts listening on the settings' listen port and AE title. */
+    /**
+     * Starts listening on the settings' listen port and AE title. The port is bound before the
+     * job is created, so a busy port or a bad address leaves no job behind.
+     */
     public synchronized StorageReceiver start(PacsSettings settings, String bindHost, DicomIngestService.Options options)
             throws IOException {
         if (receiver != null) {
             throw new IllegalStateException("the DICOM listener is already running on port " + receiver.port());
         }
         actor = options.actor();
-        session = ingest.startJob("pacs", "c-store-scp://" + settings.aeTitle() + "@" + bindHost + ":" + settings.listenPort(),
-                options, Map.of("ae_title", settings.aeTitle(), "listen_port", settings.listenPort()));
         Path incoming = Files.createDirectories(Workspace.root().resolve("cache").resolve("incoming")
-                .resolve("job-" + session.jobId()));
-        receiver = new StorageReceiver(bindHost, settings.listenPort(), settings.aeTitle(), incoming, settings.timeoutSeconds(),
-                (file, caller) -> {
-                    DicomIngestService.Outcome outcome = session.ingest("c-store:" + caller + "/" + file.getFileName(), file);
-                    LOG.infof("received %s from %s: %s", file.getFileName(), caller, outcome.name().toLowerCase(java.util.Locale.ROOT));
+                .resolve("listener-" + System.currentTimeMillis()));
+        java.util.concurrent.atomic.AtomicReference<DicomIngestService.Session> current = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+        StorageReceiver started = new StorageReceiver(bindHost, settings.listenPort(), settings.aeTitle(), incoming,
+                settings.timeoutSeconds(), (file, caller) -> {
+                    try {
+                        ready.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    DicomIngestService.Outcome outcome = current.get().ingest("c-store:" + caller + "/" + file.getFileName(), file);
+                    LOG.infof("received an instance from %s: %s", caller, outcome.name().toLowerCase(java.util.Locale.ROOT));
                     try {
                         Files.deleteIfExists(file);
                     } catch (IOException e) {
                         LOG.warnf("cannot remove received file %s: %s", file, e.getMessage());
                     }
                 });
+        try {
+            session = ingest.startJob("pacs", "c-store-scp://" + settings.aeTitle() + "@" + bindHost + ":" + started.port(),
+                    options, Map.of("ae_title", settings.aeTitle(), "listen_port", started.port(), "receiver", true));
+        } catch (IOException | RuntimeException e) {
+            started.close();
+            throw e;
+        }
+        current.set(session);
+        ready.countDown();
+        receiver = started;
         return receiver;
+    }
+
+    /** Completes the job when the application shuts down (Ctrl-C, SIGTERM), while the database is still open. */
+    void onShutdown(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent event) {
+        try {
+            IngestJob job = stop();
+            if (job != null) {
+                LOG.info(job.summary());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf("stopping the DICOM listener failed: %s", e.getMessage());
+        }
     }
 
     /** Stops listening and completes the job. Returns the job, or null when the listener was not running. */

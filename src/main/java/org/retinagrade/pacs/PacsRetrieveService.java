@@ -72,6 +72,12 @@ public class PacsRetrieveService {
         }
 
         JsonNode node = JSON.readTree(job.options);
+        if (node.path("receiver").asBoolean(false) || job.source.startsWith("c-store-scp://")) {
+            // A receiver's instances were pushed to it: there is nothing to fetch, only the job to close.
+            progress.accept("ingest job " + jobId + " received pushed instances; nothing can be fetched again, so it is"
+                    + " marked completed");
+            return ingest.finish(jobId, "completed", actor);
+        }
         PacsSettings settings = PacsSettings.fromConfig().with(node.path("ae_title").asText(null),
                 node.hasNonNull("listen_port") ? node.get("listen_port").asInt() : null, node.path("host").asText(null),
                 node.hasNonNull("port") ? node.get("port").asInt() : null, node.path("called_ae_title").asText(null),
@@ -105,7 +111,7 @@ public class PacsRetrieveService {
         for (String[] instance : expected) {
             pending.add(new String[] {reference(instance), instance[2]});
         }
-        ingest.addPendingItems(jobId, pending);
+        ingest.addPendingItems(session, pending);
 
         Map<String, String> finished = ingest.finishedItems(jobId);
         List<String[]> missing = new ArrayList<>();

@@ -62,7 +62,7 @@ public final class StorageReceiver implements AutoCloseable {
         } catch (IOException e) {
             server.close();
             throw new IOException("cannot listen for DICOM on " + bindHost + ":" + port + " (" + e.getMessage()
-                    + "); choose another port with --listen-port or stop what uses it", e);
+                    + "); choose another port with --listen-port, stop what uses it, or check the address", e);
         }
         acceptor = new Thread(this::acceptLoop, "dicom-acceptor");
         acceptor.setDaemon(true);
