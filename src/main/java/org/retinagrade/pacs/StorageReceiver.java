@@ -40,6 +40,7 @@ public final class StorageReceiver implements AutoCloseable {
         return thread;
     });
     private final AtomicLong received = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger handingOver = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closed;
@@ -109,8 +110,13 @@ public final class StorageReceiver implements AutoCloseable {
             ReceivedObjectHandler handler = new ReceivedObjectHandler() {
                 @Override
                 public void sendReceivedObjectIndication(String fileName, String transferSyntax, String callingAeTitle) {
-                    received.incrementAndGet();
-                    consumer.accept(Path.of(fileName), callingAeTitle);
+                    handingOver.incrementAndGet();
+                    try {
+                        received.incrementAndGet();
+                        consumer.accept(Path.of(fileName), callingAeTitle);
+                    } finally {
+                        handingOver.decrementAndGet();
+                    }
                 }
             };
             new StorageSOPClassSCP(socket, aeTitle, 65536, 0, 0, incoming.toFile(),
@@ -130,8 +136,9 @@ public final class StorageReceiver implements AutoCloseable {
 
     /**
      * Stops accepting and closes the connections still open, because a peer may keep an idle
-     * association cached. Then waits up to 30 s for instances being handed over to finish,
-     * without interrupting them.
+     * association cached. Then waits up to 30 s for files being handed over, which are not
+     * interrupted, and stops the association threads (PixelMed keeps a released association's
+     * thread waiting out its ARTIM timer, about 5 s, before it closes the connection).
      */
     @Override
     public void close() throws IOException {
@@ -141,12 +148,19 @@ public final class StorageReceiver implements AutoCloseable {
             socket.close();
         }
         associations.shutdown();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
         try {
-            if (!associations.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                LOG.warn("DICOM listener: associations still busy after 30 s; leaving them");
+            int quiet = 0;
+            while (quiet < 2 && System.nanoTime() < deadline && !associations.isTerminated()) {
+                quiet = handingOver.get() == 0 ? quiet + 1 : 0;
+                Thread.sleep(50);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (handingOver.get() > 0) {
+            LOG.warnf("DICOM listener: %d received files were still being handed over after 30 s", handingOver.get());
+        }
+        associations.shutdownNow();
     }
 }
