@@ -68,6 +68,7 @@ public class RetinaGradeMain implements QuarkusApplication {
         System.setProperty("quarkus.datasource.password", connection.password());
 
         Optional<EmbeddedDatabase> embedded = connection.embedded();
+        embedded.ifPresent(EmbeddedDatabase::holdShutdownForApplication);
         int[] exitCode = {0};
         Quarkus.run(RetinaGradeMain.class, (code, failure) -> {
             exitCode[0] = code;
@@ -76,6 +77,7 @@ public class RetinaGradeMain implements QuarkusApplication {
             }
         }, args);
         embedded.ifPresent(database -> {
+            database.applicationStopped();
             try {
                 database.close();
             } catch (IOException e) {

