@@ -90,6 +90,9 @@ public final class Deidentifier {
         List<AttributeTag> tags = new ArrayList<>(list.keySet());
         for (AttributeTag tag : tags) {
             if (tag.getGroup() == 0x0002) {
+                // File meta information of the source (AE titles, addresses, private data): the
+                // writer adds new file meta information.
+                list.remove(tag);
                 continue;
             }
             if (tag.isPrivate() || isCurveOrOverlay(tag)) {

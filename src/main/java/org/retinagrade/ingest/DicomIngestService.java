@@ -119,12 +119,32 @@ public class DicomIngestService {
 
         /** Stores one received or found file as an item of this job. */
         public Outcome ingest(String sourceRef, Path file) {
-            try {
-                return ingestFile(this, sourceRef, file);
-            } catch (RuntimeException | IOException e) {
-                LOG.errorf(e, "ingest job %d: unexpected failure on %s; quarantining it", jobId, sourceRef);
-                return quarantine(this, sourceRef, file, "unexpected failure: " + e, null);
+            RuntimeException conflict = null;
+            for (int attempt = 0; attempt < 3; attempt++) {
+                try {
+                    return ingestFile(this, sourceRef, file);
+                } catch (jakarta.persistence.PersistenceException e) {
+                    // Another thread or process inserted the same patient, study or series first:
+                    // the next attempt finds and uses its row.
+                    conflict = e;
+                    LOG.debugf("ingest job %d: %s conflicted with a concurrent insert; retrying", jobId, sourceRef);
+                } catch (RuntimeException | IOException e) {
+                    return unexpected(sourceRef, file, e);
+                }
             }
+            return unexpected(sourceRef, file, conflict);
+        }
+
+        private Outcome unexpected(String sourceRef, Path file, Exception e) {
+            LOG.errorf(e, "ingest job %d: unexpected failure on %s; quarantining it", jobId, sourceRef);
+            byte[] copy = null;
+            try {
+                copy = file != null && Files.isRegularFile(file) && Files.size(file) <= FolderIngestService.MAX_FILE_BYTES
+                        ? Files.readAllBytes(file) : null;
+            } catch (IOException readFailure) {
+                LOG.errorf("ingest job %d: cannot read %s to keep a quarantine copy: %s", jobId, sourceRef, readFailure.getMessage());
+            }
+            return quarantine(this, sourceRef, file, "unexpected failure: " + e, copy);
         }
 
         /**
@@ -379,7 +399,7 @@ public class DicomIngestService {
                 study = new Study();
                 study.patientId = patient.id;
                 study.studyInstanceUid = studyUid;
-                study.studyDate = metadata.studyDate();
+                study.studyDate = null; // Study Date is emptied by the profile; the acquisition date is kept per instance
                 study.accessionNumber = null; // the profile empties this identifier
                 study.persist();
             }
@@ -422,8 +442,10 @@ public class DicomIngestService {
                     image.sizeBytes = frames.get(i).length;
                     image.mediaType = "image/png";
                     image.storagePath = Workspace.root().relativize(framePaths.get(i)).toString();
-                    image.source = "dicom:" + sourceRef;
-                    image.originalName = file.getFileName().toString();
+                    // A PACS reference or received file name contains the original UIDs: keep only the stored UID.
+                    boolean network = isNetworkReference(sourceRef);
+                    image.source = network ? "pacs:" + storedUid : "dicom:" + sourceRef;
+                    image.originalName = network ? null : file.getFileName().toString();
                     image.patientId = patient.id;
                     image.seriesId = series.id;
                     image.sopInstanceUid = storedUid;
@@ -500,7 +522,7 @@ public class DicomIngestService {
         return QuarkusTransaction.requiringNew().call(() -> {
             QuarantineEntry entry = new QuarantineEntry();
             entry.jobId = session.jobId;
-            entry.sourcePath = file == null ? sourceRef : file.toString();
+            entry.sourcePath = file == null || isNetworkReference(sourceRef) ? auditReference(sourceRef) : file.toString();
             entry.reason = reason;
             entry.sha256 = sha256;
             entry.sizeBytes = content == null ? null : (long) content.length;
@@ -508,7 +530,7 @@ public class DicomIngestService {
             entry.persist();
             recordItem(session, sourceRef, "quarantined", null, sha256, null, reason);
             auditTrail.append(session.options.actor(), "image.quarantined", "quarantine_entry", entry.id,
-                    Map.of("source", entry.sourcePath, "reason", reason));
+                    Map.of("source", auditReference(sourceRef), "reason", reason));
             return Outcome.QUARANTINED;
         });
     }
@@ -517,8 +539,10 @@ public class DicomIngestService {
     private void recordItem(Session session, String sourceRef, String status, String sopUid, String sha256, Long imageId,
             String message) {
         long jobId = session.jobId;
-        IngestJobItem item = IngestJobItem.find("jobId = ?1 and sourceRef = ?2", jobId, sourceRef).firstResult();
+        IngestJobItem item = IngestJobItem.find("jobId = ?1 and sourceRef = ?2 and status = 'pending'", jobId, sourceRef)
+                .firstResult();
         if (item == null) {
+            // A finished item is never changed: a re-sent or re-read instance gets a row of its own.
             item = new IngestJobItem();
             item.jobId = jobId;
             item.sourceRef = sourceRef;
@@ -532,8 +556,25 @@ public class DicomIngestService {
         item.persist();
         if (item.id != null) {
             auditTrail.append(session.options.actor(), "ingest.item." + status, "ingest_job_item", item.id,
-                    Map.of("job", jobId, "source", sourceRef));
+                    Map.of("job", jobId, "source", auditReference(sourceRef)));
         }
+    }
+
+    /** Returns true for references of instances that came over the network (they name the original UIDs). */
+    static boolean isNetworkReference(String sourceRef) {
+        return sourceRef.startsWith("pacs:") || sourceRef.startsWith("c-store:");
+    }
+
+    /** Returns the reference written to the append-only audit trail: network references without their UIDs. */
+    static String auditReference(String sourceRef) {
+        if (sourceRef.startsWith("pacs:")) {
+            return "pacs instance";
+        }
+        if (sourceRef.startsWith("c-store:")) {
+            int slash = sourceRef.indexOf('/');
+            return slash < 0 ? "c-store instance" : sourceRef.substring(0, slash) + " instance";
+        }
+        return sourceRef;
     }
 
     /** Marks a pending item as a duplicate of an instance stored earlier (not fetched again). */

@@ -40,6 +40,7 @@ public final class PacsClient {
     /** Storage SOP classes offered for C-GET: ophthalmic photography and the common image classes. */
     private static final Set<String> GET_STORAGE_CLASSES = Set.of(
             "1.2.840.10008.5.1.4.1.1.77.1.5.1", "1.2.840.10008.5.1.4.1.1.77.1.5.2", "1.2.840.10008.5.1.4.1.1.77.1.5.4",
+            "1.2.840.10008.5.1.4.1.1.77.1.5.5", "1.2.840.10008.5.1.4.1.1.77.1.5.6",
             "1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.77.1.4", "1.2.840.10008.5.1.4.1.1.1",
             "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4");
 
@@ -162,7 +163,11 @@ public final class PacsClient {
                         SOPClass.StudyRootQueryRetrieveInformationModelMove, identifier);
                 if (move.getStatus() != 0x0000) {
                     failed++;
-                    progress.accept(String.format("C-MOVE of %s ended with status 0x%04X", describe(request), move.getStatus()));
+                    String hint = move.getStatus() == 0xA801
+                            ? " (move destination unknown: register AE title " + destinationAeTitle + " with our host and"
+                                    + " listening port in the PACS; resuming does not help until then)"
+                            : "";
+                    progress.accept(String.format("C-MOVE of %s ended with status 0x%04X%s", describe(request), move.getStatus(), hint));
                 }
             }
             return failed;

@@ -25,6 +25,11 @@ public class PacsListener {
     DicomIngestService ingest;
 
     private StorageReceiver receiver;
+    private final java.util.concurrent.ExecutorService storing = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "dicom-listener-store");
+        thread.setDaemon(true);
+        return thread;
+    });
     private DicomIngestService.Session session;
     private String actor;
 
@@ -49,7 +54,14 @@ public class PacsListener {
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
-                    DicomIngestService.Outcome outcome = current.get().ingest("c-store:" + caller + "/" + file.getFileName(), file);
+                    // One storing thread for all associations, and the sender is answered only once its
+                    // instance is stored: a modality may delete what it has sent.
+                    DicomIngestService.Outcome outcome;
+                    try {
+                        outcome = storing.submit(() -> current.get().ingest("c-store:" + caller + "/" + file.getFileName(), file)).get();
+                    } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
+                        throw new IllegalStateException("storing a received instance failed: " + e.getMessage(), e);
+                    }
                     LOG.infof("received an instance from %s: %s", caller, outcome.name().toLowerCase(java.util.Locale.ROOT));
                     try {
                         Files.deleteIfExists(file);

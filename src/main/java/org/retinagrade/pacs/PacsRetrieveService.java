@@ -61,7 +61,7 @@ public class PacsRetrieveService {
         DicomIngestService.Session session = ingest.startJob("pacs", "pacs://" + settings.peer(), options, details);
         progress.accept("ingest job " + session.jobId() + ": retrieving " + studyUids.size() + " "
                 + (studyUids.size() == 1 ? "study" : "studies") + " from " + settings.peer() + " by C-" + method);
-        return run(session, settings, studyUids, method, options.actor(), progress);
+        return runOrInterrupt(session, settings, studyUids, method, options.actor(), progress);
     }
 
     /** Continues a stopped retrieve job and requests the instances that are still missing again. */
@@ -88,7 +88,18 @@ public class PacsRetrieveService {
 
         DicomIngestService.Session session = ingest.reopen(jobId, ingest.optionsOf(job, actor));
         progress.accept("resuming ingest job " + jobId + " from " + settings.peer());
-        return run(session, settings, studies, method, actor, progress);
+        return runOrInterrupt(session, settings, studies, method, actor, progress);
+    }
+
+    /** Runs the retrieve; a failure that is not the PACS's (a busy port, a full disk) leaves the job interrupted, not running. */
+    private IngestJob runOrInterrupt(DicomIngestService.Session session, PacsSettings settings, List<String> studies,
+            Method method, String actor, Consumer<String> progress) throws IOException {
+        try {
+            return run(session, settings, studies, method, actor, progress);
+        } catch (IOException | RuntimeException e) {
+            ingest.finish(session.jobId(), "interrupted", actor);
+            throw e;
+        }
     }
 
     private IngestJob run(DicomIngestService.Session session, PacsSettings settings, List<String> studies, Method method,

@@ -74,6 +74,9 @@ class DeidentifierTest {
         OtherByteAttribute overlay = new OtherByteAttribute(new AttributeTag(0x6000, 0x3000));
         overlay.setValues((MARK + "!").getBytes(StandardCharsets.US_ASCII));
         list.put(overlay);
+        LongStringAttribute sourceAe = new LongStringAttribute(new AttributeTag(0x0002, 0x0016)); // Source Application Entity Title
+        sourceAe.addValue(MARK + "AE");
+        list.put(sourceAe);
         required(list);
 
         String originalSop = Attribute.getSingleStringValueOrEmptyString(list, TagFromName.SOPInstanceUID);
@@ -87,6 +90,10 @@ class DeidentifierTest {
 
         assertFalse(new String(written, StandardCharsets.ISO_8859_1).contains(MARK),
                 "an identifying value survived in the written file");
+        String text = new String(written, StandardCharsets.ISO_8859_1);
+        assertFalse(text.contains("19610704"), "an identifying date survived in the written file");
+        assertFalse(text.contains("101112"), "an identifying time survived in the written file");
+        assertFalse(text.contains("061Y"), "an identifying age survived in the written file");
         assertFalse(new String(written, StandardCharsets.ISO_8859_1).contains("1.2.999.1"),
                 "an original UID survived in the written file");
 

@@ -175,12 +175,26 @@ class PacsOrthancTest {
         PacsSettings listening = settings().with(null, 11113, null, null, null, null);
         StorageReceiver receiver = listener.start(listening, "127.0.0.1", new DicomIngestService.Options("pacs-push",
                 "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS, "test"));
+        IngestJob pushed;
         try {
+            // Two senders push the same new study at once, then one sends it again.
+            CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", receiver.port());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertEquals(0, orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", receiver.port()));
+            assertEquals(0, other.get(120, TimeUnit.SECONDS));
             assertEquals(0, orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", receiver.port()));
         } finally {
-            IngestJob pushed = listener.stop();
-            assertEquals(3, pushed.stored, pushed.summary());
+            pushed = listener.stop();
         }
+        assertEquals(9, pushed.readCount, pushed.summary());
+        assertEquals(3, pushed.stored, "each instance is stored once and stays counted: " + pushed.summary());
+        assertEquals(6, pushed.duplicates, pushed.summary());
+        assertEquals(0, pushed.quarantined, pushed.summary());
         assertEquals(3L, cohortService.summary("pacs-push").get().members());
     }
 
