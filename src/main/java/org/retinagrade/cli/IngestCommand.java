@@ -174,21 +174,63 @@ public class IngestCommand {
         }
     }
 
-    @Command(name = "jobs", mixinStandardHelpOptions = true, description = "List ingest jobs, newest last, with their counts.")
+    @Command(name = "jobs", mixinStandardHelpOptions = true,
+            description = {"List ingest jobs, newest last, with their cohort and counts.",
+                "With a JOB id, list that job's items instead: each file or instance with its status and message"
+                        + " (why it was quarantined, which stored image it duplicates)."})
     static class Jobs implements Callable<Integer>, DatabaseCommand {
 
-        @Option(names = "--limit", defaultValue = "20", description = "Number of jobs to show (default: ${DEFAULT-VALUE}).")
+        @Parameters(index = "0", arity = "0..1", paramLabel = "JOB", description = "Ingest job whose items to list.")
+        Long jobId;
+
+        @Option(names = "--limit", defaultValue = "20", description = "Number of jobs or items to show (default: ${DEFAULT-VALUE}).")
         int limit;
+
+        @Option(names = "--status", description = "Only items with this status: pending, stored, duplicate or quarantined.")
+        String status;
 
         @Override
         public Integer call() {
-            java.util.List<IngestJob> jobs = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() ->
-                    IngestJob.<IngestJob>find("order by id desc").page(0, Math.max(1, limit)).list());
-            System.out.printf("%-6s %-12s %-11s %6s %6s %6s %6s  %s%n", "job", "kind", "status", "items", "stored", "dup", "quar", "source");
-            for (int i = jobs.size() - 1; i >= 0; i--) {
-                IngestJob job = jobs.get(i);
-                System.out.printf("%-6d %-12s %-11s %6d %6d %6d %6d  %s%n", job.id, job.kind, job.status, job.readCount,
-                        job.stored, job.duplicates, job.quarantined, job.source);
+            if (jobId != null) {
+                return items();
+            }
+            java.util.List<Object[]> rows = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() ->
+                    IngestJob.getEntityManager().createQuery("select j, c.name from IngestJob j left join"
+                            + " org.retinagrade.study.Cohort c on c.id = j.cohortId order by j.id desc", Object[].class)
+                            .setMaxResults(Math.max(1, limit)).getResultList());
+            System.out.printf("%-6s %-12s %-11s %-20s %6s %6s %6s %6s  %s%n", "job", "kind", "status", "cohort", "items",
+                    "stored", "dup", "quar", "source");
+            for (int i = rows.size() - 1; i >= 0; i--) {
+                IngestJob job = (IngestJob) rows.get(i)[0];
+                String cohort = rows.get(i)[1] == null ? "-" : (String) rows.get(i)[1];
+                System.out.printf("%-6d %-12s %-11s %-20s %6d %6d %6d %6d  %s%n", job.id, job.kind, job.status, cohort,
+                        job.readCount, job.stored, job.duplicates, job.quarantined, job.source);
+            }
+            return 0;
+        }
+
+        private int items() {
+            if (status != null && !java.util.Set.of("pending", "stored", "duplicate", "quarantined").contains(status)) {
+                System.err.println("retinagrade ingest jobs: invalid --status '" + status
+                        + "': use pending, stored, duplicate or quarantined");
+                return 2;
+            }
+            IngestJob job = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() -> IngestJob.<IngestJob>findById(jobId));
+            if (job == null) {
+                System.err.println("retinagrade ingest jobs: no ingest job " + jobId + "; list jobs with `retinagrade ingest jobs`");
+                return 2;
+            }
+            java.util.List<org.retinagrade.ingest.IngestJobItem> items = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+                    .call(() -> (status == null
+                            ? org.retinagrade.ingest.IngestJobItem.<org.retinagrade.ingest.IngestJobItem>find("jobId = ?1 order by id", jobId)
+                            : org.retinagrade.ingest.IngestJobItem.<org.retinagrade.ingest.IngestJobItem>find(
+                                    "jobId = ?1 and status = ?2 order by id", jobId, status))
+                            .page(0, Math.max(1, limit)).list());
+            System.out.println(job.summary());
+            System.out.printf("%-11s %-8s  %-60s %s%n", "status", "image", "source", "message");
+            for (org.retinagrade.ingest.IngestJobItem item : items) {
+                System.out.printf("%-11s %-8s  %-60s %s%n", item.status, item.imageId == null ? "-" : item.imageId,
+                        item.sourceRef, item.message == null ? "" : item.message);
             }
             return 0;
         }

@@ -69,6 +69,27 @@ public final class ContentStore {
         return target;
     }
 
+    /**
+     * Deletes temporary files (".incoming-*.tmp") older than the given age, which a process
+     * killed while writing leaves behind; a younger one may belong to a writer still running.
+     * Returns the number removed.
+     */
+    public int removeStaleTemporaries(java.time.Duration olderThan) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return 0;
+        }
+        java.time.Instant cutoff = java.time.Instant.now().minus(olderThan);
+        int removed = 0;
+        try (java.util.stream.Stream<Path> walk = Files.walk(root, 2)) {
+            for (Path file : walk.filter(p -> p.getFileName().toString().startsWith(".incoming-")).toList()) {
+                if (Files.getLastModifiedTime(file).toInstant().isBefore(cutoff) && Files.deleteIfExists(file)) {
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
     /** Returns the lowercase hex SHA-256 of the bytes. */
     public static String sha256(byte[] content) {
         try {

@@ -106,6 +106,10 @@ public class DicomIngestService {
             this.options = options;
             Path studyRoot = Workspace.studies().resolve(options.studyName());
             this.objects = new ContentStore(studyRoot.resolve("objects"));
+            int stale = objects.removeStaleTemporaries(java.time.Duration.ofHours(1));
+            if (stale > 0) {
+                LOG.infof("removed %d unfinished temporary files older than an hour from %s", stale, objects.root());
+            }
             this.quarantine = new ContentStore(studyRoot.resolve("quarantine"));
             this.deidentifier = new Deidentifier(Pseudonymizer.fromKeyFile(Workspace.keys().resolve("site.key")),
                     options.retainUids());

@@ -179,6 +179,11 @@ class DicomIngestTest {
         assertEquals(List.of(1, 2, 3), frameImages.stream().map(i -> i.frameNumber).toList());
         assertEquals(4L, cohortService.summary("dicom-bad").get().members(), "1 + 3 frames");
 
+        CliRunner.Result listed = CliRunner.run(factory, "ingest", "jobs", Long.toString(job.id), "--status", "quarantined");
+        assertEquals(0, listed.exitCode(), listed.err());
+        assertTrue(listed.out().contains("absurd.dcm"), listed.out());
+        assertTrue(listed.out().contains("exceeds the budget"), listed.out());
+        assertFalse(listed.out().contains("good.dcm"), listed.out());
         long withCopy = QuarkusTransaction.requiringNew().call(() -> QuarantineEntry.count("jobId = ?1 and storedPath is not null", job.id));
         assertEquals(3L, withCopy, "quarantined files keep a copy");
     }
