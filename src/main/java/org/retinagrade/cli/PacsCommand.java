@@ -296,6 +296,10 @@ public class PacsCommand {
         @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
         String bind;
 
+        @Option(names = "--accept-ae", paramLabel = "AE", split = ",",
+                description = "Accept instances only from these calling AE titles (comma-separated or repeated; default: any).")
+        List<String> acceptAe = new ArrayList<>();
+
         @Option(names = "--cohort", required = true, description = "Cohort to add the images to. It is created when it does not exist.")
         String cohort;
 
@@ -321,7 +325,8 @@ public class PacsCommand {
             try {
                 settings = connection.settings();
                 StorageReceiver receiver = listener.start(settings, bind, new DicomIngestService.Options(cohort, study,
-                        retainUids, labels, DicomDecoder.DEFAULT_MAX_PIXELS, actor));
+                        retainUids, labels, DicomDecoder.DEFAULT_MAX_PIXELS, actor),
+                        new java.util.HashSet<>(acceptAe.stream().map(String::strip).toList()));
                 System.err.printf("listening as %s on %s:%d; storing into cohort %s (Ctrl-C stops)%n", settings.aeTitle(),
                         bind, receiver.port(), cohort);
             } catch (IllegalArgumentException | java.io.IOException e) {

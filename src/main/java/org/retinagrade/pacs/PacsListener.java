@@ -39,6 +39,15 @@ public class PacsListener {
      */
     public synchronized StorageReceiver start(PacsSettings settings, String bindHost, DicomIngestService.Options options)
             throws IOException {
+        return start(settings, bindHost, options, java.util.Set.of());
+    }
+
+    /**
+     * Starts listening, accepting instances only from the given calling AE titles (all when the
+     * set is empty). An instance from another sender is deleted unread and its association aborted.
+     */
+    public synchronized StorageReceiver start(PacsSettings settings, String bindHost, DicomIngestService.Options options,
+            java.util.Set<String> acceptedCallers) throws IOException {
         if (receiver != null) {
             throw new IllegalStateException("the DICOM listener is already running on port " + receiver.port());
         }
@@ -49,6 +58,16 @@ public class PacsListener {
         java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
         StorageReceiver started = new StorageReceiver(bindHost, settings.listenPort(), settings.aeTitle(), incoming,
                 settings.timeoutSeconds(), (file, caller) -> {
+                    if (!acceptedCallers.isEmpty() && !acceptedCallers.contains(caller == null ? "" : caller.strip())) {
+                        try {
+                            Files.deleteIfExists(file);
+                        } catch (IOException e) {
+                            LOG.warnf("cannot remove rejected file %s: %s", file, e.getMessage());
+                        }
+                        LOG.warnf("rejected an instance from AE title %s: not among the accepted AE titles %s", caller,
+                                acceptedCallers);
+                        throw new IllegalStateException("calling AE title " + caller + " is not accepted");
+                    }
                     try {
                         ready.await();
                     } catch (InterruptedException e) {

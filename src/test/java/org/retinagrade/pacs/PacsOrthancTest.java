@@ -196,6 +196,18 @@ class PacsOrthancTest {
         assertEquals(6, pushed.duplicates, pushed.summary());
         assertEquals(0, pushed.quarantined, pushed.summary());
         assertEquals(3L, cohortService.summary("pacs-push").get().members());
+
+        // A listener that accepts only another AE title stores nothing from STORESCU.
+        StorageReceiver strict = listener.start(settings().with(null, 11114, null, null, null, null), "127.0.0.1",
+                new DicomIngestService.Options("pacs-strict", "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS, "test"),
+                java.util.Set.of("MODALITY1"));
+        IngestJob refused;
+        try {
+            orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", strict.port());
+        } finally {
+            refused = listener.stop();
+        }
+        assertEquals(0, refused.readCount, refused.summary());
     }
 
     @Test
