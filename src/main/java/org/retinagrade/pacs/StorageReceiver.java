@@ -40,6 +40,7 @@ public final class StorageReceiver implements AutoCloseable {
         return thread;
     });
     private final AtomicLong received = new AtomicLong();
+    private final AtomicLong associationCount = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger handingOver = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
@@ -104,6 +105,7 @@ public final class StorageReceiver implements AutoCloseable {
 
     private void serve(Socket socket) {
         open.add(socket);
+        Path folder = null;
         try {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(timeoutMillis);
@@ -119,13 +121,17 @@ public final class StorageReceiver implements AutoCloseable {
                     }
                 }
             };
-            new StorageSOPClassSCP(socket, aeTitle, 65536, 0, 0, incoming.toFile(),
+            // Each association writes into a folder of its own: files are named by SOP Instance UID,
+            // and two senders may send the same instance at the same time.
+            folder = Files.createDirectories(incoming.resolve("association-" + associationCount.incrementAndGet()));
+            new StorageSOPClassSCP(socket, aeTitle, 65536, 0, 0, folder.toFile(),
                     com.pixelmed.dicom.StoredFilePathStrategy.BYSOPINSTANCEUIDINSINGLEFOLDER, handler, null, null, null, null,
                     new AnyExplicitStorePresentationContextSelectionPolicy()).run();
         } catch (Exception e) {
             LOG.warnf("DICOM association from %s failed: %s", socket.getRemoteSocketAddress(), e.getMessage());
         } finally {
             open.remove(socket);
+            removeIfEmpty(folder);
             try {
                 socket.close();
             } catch (IOException e) {
@@ -140,6 +146,19 @@ public final class StorageReceiver implements AutoCloseable {
      * interrupted, and stops the association threads (PixelMed keeps a released association's
      * thread waiting out its ARTIM timer, about 5 s, before it closes the connection).
      */
+    private static void removeIfEmpty(Path folder) {
+        if (folder == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(folder);
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+            LOG.debugf("keeping %s: it still contains received files", folder);
+        } catch (IOException e) {
+            LOG.debugf("cannot remove %s: %s", folder, e.getMessage());
+        }
+    }
+
     @Override
     public void close() throws IOException {
         closed = true;
