@@ -152,8 +152,8 @@ public class DicomIngestService {
         }
 
         /**
-         * Returns the label for an instance stored under this UID, from the label CSV row of its
-         * original SOP Instance UID or else of the file's name without extension; null when none.
+         * Returns the label for an instance stored under this UID. It comes from the label CSV row of
+         * the original SOP Instance UID, or else of the file's name without extension (null when none).
          */
         public Integer labelOf(String storedUid, Path file) {
             if (labelsByStoredUid == null) {

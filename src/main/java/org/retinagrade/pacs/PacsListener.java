@@ -73,8 +73,8 @@ public class PacsListener {
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
-                    // One storing thread for all associations, and the sender is answered only once its
-                    // instance is stored: a modality may delete what it has sent.
+                    // One storing thread serves all associations. The C-STORE response goes out only once the
+                    // instance is stored, because a modality may delete what it has sent.
                     DicomIngestService.Outcome outcome;
                     try {
                         outcome = storing.submit(() -> current.get().ingest("c-store:" + caller + "/" + file.getFileName(), file)).get();
