@@ -164,10 +164,11 @@ public class PacsRetrieveService {
         AtomicInteger received = new AtomicInteger();
         int total = missing.size();
 
-        // Received files are stored by a worker of their own, so the PACS sends at network speed
-        // while earlier instances are decoded and written. An instance acknowledged but not yet
+        // Received files are stored by two workers of their own, so the PACS sends at network speed
+        // while earlier instances are decoded and written (patient, study and series inserts that
+        // race retry, see DicomIngestService.Session#ingest). An instance acknowledged but not yet
         // stored when the process stops keeps its item pending, and a resume fetches it again.
-        java.util.concurrent.ExecutorService storing = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        java.util.concurrent.ExecutorService storing = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
             Thread thread = new Thread(r, "pacs-store");
             thread.setDaemon(true);
             return thread;
