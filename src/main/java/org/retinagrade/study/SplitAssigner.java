@@ -34,8 +34,15 @@ public class SplitAssigner {
     @Inject
     AuditTrail auditTrail;
 
-    /** One member: image, patient key, grade, laterality. */
-    record Member(long imageId, String patient, int grade, String laterality) {
+    /**
+     * One member: image, patient key, grade, laterality and a content key (the image's SHA-256)
+     * that orders patients the same way in every database, whatever their row ids.
+     */
+    record Member(long imageId, String patient, int grade, String laterality, String contentKey) {
+
+        Member(long imageId, String patient, int grade, String laterality) {
+            this(imageId, patient, grade, laterality, patient);
+        }
     }
 
     /** Member filters: lateralities and grades (null for all), and whether images flagged ungradable are left out. */
@@ -67,13 +74,14 @@ public class SplitAssigner {
             @SuppressWarnings("unchecked")
             List<Object[]> rows = entityManager.createNativeQuery("SELECT i.id, COALESCE(CAST(i.patient_id AS text),"
                     + " 'image:' || i.id), m.label, COALESCE(CAST(i.laterality AS text), 'unknown'), m.split,"
-                    + " EXISTS (SELECT 1 FROM unnest(i.quality_flags) f WHERE f LIKE 'ungradable%') FROM cohort_member m"
+                    + " EXISTS (SELECT 1 FROM unnest(i.quality_flags) f WHERE f LIKE 'ungradable%'), i.sha256 FROM cohort_member m"
                     + " JOIN image i ON i.id = m.image_id WHERE m.cohort_id = ?1 AND m.label IS NOT NULL ORDER BY i.id")
                     .setParameter(1, cohort.id).getResultList();
             List<Member> members = new ArrayList<>();
             Map<Long, String> stored = new LinkedHashMap<>();
             for (Object[] row : rows) {
-                Member member = new Member(((Number) row[0]).longValue(), (String) row[1], ((Number) row[2]).intValue(), (String) row[3]);
+                Member member = new Member(((Number) row[0]).longValue(), (String) row[1], ((Number) row[2]).intValue(),
+                        (String) row[3], String.valueOf(row[6]));
                 stored.put(member.imageId(), (String) row[4]);
                 boolean flagged = Boolean.TRUE.equals(row[5]);
                 if ((filters.lateralities() == null || filters.lateralities().contains(member.laterality()))
@@ -131,7 +139,9 @@ public class SplitAssigner {
         SplittableRandom random = new SplittableRandom(seed);
         for (Map.Entry<Integer, List<List<Member>>> stratum : strata.entrySet()) {
             List<List<Member>> patients = stratum.getValue();
-            patients.sort(Comparator.comparing(p -> p.get(0).patient()));
+            // Ordered by content before the seeded shuffle, so that the same images give the same
+            // split in any database (row ids and pseudonyms differ between installations).
+            patients.sort(Comparator.comparing(p -> p.stream().map(Member::contentKey).min(String::compareTo).orElse("")));
             for (int i = patients.size() - 1; i > 0; i--) {
                 int j = random.nextInt(i + 1);
                 List<Member> swap = patients.get(i);

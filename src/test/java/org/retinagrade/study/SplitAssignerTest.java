@@ -30,6 +30,22 @@ class SplitAssignerTest {
     }
 
     @Test
+    void splitIgnoresDatabasePatientKeys() {
+        // The same images under other patient keys (another database numbers its rows differently).
+        List<SplitAssigner.Member> here = new ArrayList<>();
+        List<SplitAssigner.Member> elsewhere = new ArrayList<>();
+        for (SplitAssigner.Member member : members()) {
+            String content = "sha-" + member.imageId() + "-" + member.patient();
+            here.add(new SplitAssigner.Member(member.imageId(), member.patient(), member.grade(), member.laterality(), content));
+            elsewhere.add(new SplitAssigner.Member(member.imageId(), "other-" + (1000 - Integer.parseInt(member.patient().substring(1))),
+                    member.grade(), member.laterality(), content));
+        }
+
+        assertEquals(SplitAssigner.compute(here, new double[] {0.7, 0.15, 0.15}, 11),
+                SplitAssigner.compute(elsewhere, new double[] {0.7, 0.15, 0.15}, 11));
+    }
+
+    @Test
     void patientsStayInOneSplit() {
         List<SplitAssigner.Member> members = members();
         Map<Long, String> assignment = SplitAssigner.compute(members, new double[] {0.7, 0.15, 0.15}, 11);
