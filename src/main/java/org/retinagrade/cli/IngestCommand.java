@@ -9,6 +9,7 @@ import org.retinagrade.ingest.FolderIngestService;
 import org.retinagrade.ingest.IngestJob;
 import org.retinagrade.ingest.ImageProbe;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -92,25 +93,12 @@ public class IngestCommand {
         @Parameters(index = "0", paramLabel = "DIR", description = "Folder of DICOM files.")
         Path folder;
 
-        @Option(names = "--cohort", required = true, description = "Cohort to add the images to; created when new.")
-        String cohort;
-
-        @Option(names = "--study", defaultValue = "default",
-                description = "Study whose store under studies/<study>/ receives the files (default: ${DEFAULT-VALUE}).")
-        String study;
-
-        @Option(names = "--labels", paramLabel = "CSV", description = "Grades: sop_instance_uid,image,level or image,level.")
-        Path labels;
-
-        @Option(names = "--retain-uids", description = "Keep the original Study, Series and SOP Instance UIDs (PS3.15 Retain UIDs Option).")
-        boolean retainUids;
+        @Mixin
+        DicomTarget target;
 
         @Option(names = "--max-pixels", defaultValue = "" + DicomDecoder.DEFAULT_MAX_PIXELS,
                 description = "Pixel budget per file over all frames; larger files are quarantined (default: ${DEFAULT-VALUE}).")
         long maxPixels;
-
-        @Option(names = "--actor", defaultValue = "${sys:user.name}", description = "Name recorded in the audit trail (default: the OS user).")
-        String actor;
 
         @Inject
         DicomIngestService service;
@@ -118,8 +106,7 @@ public class IngestCommand {
         @Override
         public Integer call() throws Exception {
             try {
-                IngestJob job = service.ingestFolder(folder, new DicomIngestService.Options(cohort, study, retainUids,
-                        labels, maxPixels, actor), System.err::println);
+                IngestJob job = service.ingestFolder(folder, target.options(maxPixels), System.err::println);
                 System.out.println(job.summary());
                 return job.quarantined > 0 ? 3 : 0;
             } catch (IllegalArgumentException e) {

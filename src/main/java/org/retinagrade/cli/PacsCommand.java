@@ -4,13 +4,9 @@ import com.pixelmed.dicom.Attribute;
 import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.TagFromName;
 import jakarta.inject.Inject;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import org.retinagrade.dicom.DicomDecoder;
-import org.retinagrade.ingest.DicomIngestService;
 import org.retinagrade.ingest.IngestJob;
 import org.retinagrade.pacs.PacsClient;
 import org.retinagrade.pacs.PacsException;
@@ -220,21 +216,8 @@ public class PacsCommand {
         @Option(names = "--method", defaultValue = "move", description = "move or get (default: ${DEFAULT-VALUE}).")
         String method;
 
-        @Option(names = "--cohort", required = true, description = "Cohort to add the images to. It is created when it does not exist.")
-        String cohort;
-
-        @Option(names = "--study", defaultValue = "default",
-                description = "Study whose store under studies/<study>/ receives the files (default: ${DEFAULT-VALUE}).")
-        String study;
-
-        @Option(names = "--labels", paramLabel = "CSV", description = "Grades: sop_instance_uid,image,level or image,level.")
-        Path labels;
-
-        @Option(names = "--retain-uids", description = "Keep the original UIDs (PS3.15 Retain UIDs Option).")
-        boolean retainUids;
-
-        @Option(names = "--actor", defaultValue = "${sys:user.name}", description = "Name recorded in the audit trail (default: the OS user).")
-        String actor;
+        @Mixin
+        DicomTarget target;
 
         @Inject
         PacsRetrieveService service;
@@ -266,8 +249,7 @@ public class PacsCommand {
                     System.err.println("retinagrade pacs retrieve: no study on " + settings.peer() + " matches the query; nothing retrieved");
                     return 3;
                 }
-                IngestJob job = service.retrieve(settings, studies, chosen, new DicomIngestService.Options(cohort, study,
-                        retainUids, labels, DicomDecoder.DEFAULT_MAX_PIXELS, actor), System.err::println);
+                IngestJob job = service.retrieve(settings, studies, chosen, target.options(), System.err::println);
                 System.out.println(job.summary());
                 return job.status.equals("completed") && job.quarantined == 0 ? 0 : 3;
             } catch (IllegalArgumentException e) {
@@ -300,21 +282,8 @@ public class PacsCommand {
                 description = "Accept instances only from these calling AE titles (comma-separated or repeated; default: any).")
         List<String> acceptAe = new ArrayList<>();
 
-        @Option(names = "--cohort", required = true, description = "Cohort to add the images to. It is created when it does not exist.")
-        String cohort;
-
-        @Option(names = "--study", defaultValue = "default",
-                description = "Study whose store under studies/<study>/ receives the files (default: ${DEFAULT-VALUE}).")
-        String study;
-
-        @Option(names = "--labels", paramLabel = "CSV", description = "Grades: sop_instance_uid,image,level or image,level.")
-        Path labels;
-
-        @Option(names = "--retain-uids", description = "Keep the original UIDs (PS3.15 Retain UIDs Option).")
-        boolean retainUids;
-
-        @Option(names = "--actor", defaultValue = "${sys:user.name}", description = "Name recorded in the audit trail (default: the OS user).")
-        String actor;
+        @Mixin
+        DicomTarget target;
 
         @Inject
         PacsListener listener;
@@ -324,17 +293,14 @@ public class PacsCommand {
             PacsSettings settings;
             try {
                 settings = connection.settings();
-                StorageReceiver receiver = listener.start(settings, bind, new DicomIngestService.Options(cohort, study,
-                        retainUids, labels, DicomDecoder.DEFAULT_MAX_PIXELS, actor),
+                StorageReceiver receiver = listener.start(settings, bind, target.options(),
                         new java.util.HashSet<>(acceptAe.stream().map(String::strip).toList()));
                 System.err.printf("listening as %s on %s:%d; storing into cohort %s (Ctrl-C stops)%n", settings.aeTitle(),
-                        bind, receiver.port(), cohort);
+                        bind, receiver.port(), target.cohort);
             } catch (IllegalArgumentException | java.io.IOException e) {
                 System.err.println("retinagrade pacs listen: " + e.getMessage());
                 return 2;
             }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
             io.quarkus.runtime.Quarkus.waitForExit();
             IngestJob job = listener.stop();
             if (job != null) {

@@ -70,9 +70,9 @@ public final class ContentStore {
     }
 
     /**
-     * Deletes temporary files (".incoming-*.tmp") older than the given age, which a process
-     * killed while writing leaves behind; a younger one may belong to a writer still running.
-     * Returns the number removed.
+     * Deletes temporary files (".incoming-*.tmp") older than the given age. A process killed
+     * while writing leaves them behind, but a younger one may belong to a writer still running.
+     * Returns the number of files removed.
      */
     public int removeStaleTemporaries(java.time.Duration olderThan) throws IOException {
         if (!Files.isDirectory(root)) {

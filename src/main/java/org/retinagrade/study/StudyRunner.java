@@ -137,12 +137,12 @@ public class StudyRunner {
                 try {
                     PacsClient client = new PacsClient(settings);
                     JsonNode uids = protocol.at("/cohort/source/query/study_instance_uids");
-                    List<String> asked = new ArrayList<>();
-                    uids.forEach(uid -> asked.add(uid.asText()));
-                    if (asked.isEmpty()) {
-                        asked.add(null);
+                    List<String> requestedUids = new ArrayList<>();
+                    uids.forEach(uid -> requestedUids.add(uid.asText()));
+                    if (requestedUids.isEmpty()) {
+                        requestedUids.add(null);
                     }
-                    for (String uid : asked) {
+                    for (String uid : requestedUids) {
                         for (var found : client.findStudies(new PacsClient.StudyQuery(
                                 nullableText(protocol, "/cohort/source/query/patient_id"),
                                 nullableText(protocol, "/cohort/source/query/study_date"),

@@ -201,13 +201,13 @@ class PacsOrthancTest {
         StorageReceiver strict = listener.start(settings().with(null, 11114, null, null, null, null), "127.0.0.1",
                 new DicomIngestService.Options("pacs-strict", "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS, "test"),
                 java.util.Set.of("MODALITY1"));
-        IngestJob refused;
+        IngestJob strictJob;
         try {
             orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", strict.port());
         } finally {
-            refused = listener.stop();
+            strictJob = listener.stop();
         }
-        assertEquals(0, refused.readCount, refused.summary());
+        assertEquals(0, strictJob.readCount, strictJob.summary());
     }
 
     @Test
