@@ -13,8 +13,12 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 import org.retinagrade.Workspace;
@@ -36,6 +40,8 @@ public class PacsRetrieveService {
     private static final Logger LOG = Logger.getLogger(PacsRetrieveService.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREFIX = "pacs:";
+    /** Received bytes that may wait for the end of the transfer before storing starts anyway. */
+    static final long HELD_BYTES_LIMIT = 2L << 30;
 
     /** Retrieve method: C-MOVE to our own C-STORE SCP, or C-GET. */
     public enum Method { MOVE, GET }
@@ -164,22 +170,41 @@ public class PacsRetrieveService {
         AtomicInteger received = new AtomicInteger();
         int total = missing.size();
 
-        // Received files are stored by two workers of their own, so the PACS sends at network speed
-        // while earlier instances are decoded and written (patient, study and series inserts that
-        // race retry, see DicomIngestService.Session#ingest). An instance acknowledged but not yet
-        // stored when the process stops keeps its item pending, and a resume fetches it again.
+        // Received files are stored by two workers of their own (patient, study and series inserts
+        // that race retry, see DicomIngestService.Session#ingest). On a machine with fewer than four
+        // cores, storing takes the CPU that receiving needs and the PACS sends more slowly
+        // (bench/README.md), so received files wait in the incoming folder until the transfer ends
+        // or HELD_BYTES_LIMIT of them are waiting. An instance acknowledged but not yet stored when
+        // the process stops keeps its item pending, and a resume fetches it again.
         java.util.concurrent.ExecutorService storing = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
             Thread thread = new Thread(r, "pacs-store");
             thread.setDaemon(true);
             return thread;
         });
+        AtomicBoolean holding = new AtomicBoolean(Runtime.getRuntime().availableProcessors() < 4);
+        Queue<Runnable> held = new ConcurrentLinkedQueue<>();
+        AtomicLong heldBytes = new AtomicLong();
+        Consumer<Runnable> submit = task -> {
+            try {
+                storing.submit(task);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                task.run(); // the retrieve already ended, so this late arrival is stored on this thread
+            }
+        };
+        Runnable release = () -> {
+            holding.set(false);
+            for (Runnable task = held.poll(); task != null; task = held.poll()) {
+                submit.accept(task);
+            }
+        };
         Consumer<Path> store = file -> {
             int count = received.incrementAndGet();
             if (count % 20 == 0) {
                 progress.accept(String.format("  received %d/%d", count, total));
             }
             Runnable task = () -> {
-                String sop = file.getFileName().toString();
+                String name = file.getFileName().toString();
+                String sop = name.contains("~") ? name.substring(0, name.indexOf('~')) : name; // "UID~2": a second copy
                 String reference = references.getOrDefault(sop, PREFIX + "unlisted/" + sop);
                 session.ingest(reference, file);
                 try {
@@ -192,10 +217,15 @@ public class PacsRetrieveService {
                     progress.accept(String.format("  %d/%d instances stored", done, total));
                 }
             };
-            try {
-                storing.submit(task);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                task.run(); // the retrieve already ended, so this late arrival is stored on this thread
+            if (!holding.get()) {
+                submit.accept(task);
+                return;
+            }
+            held.add(task);
+            if (heldBytes.addAndGet(sizeOf(file)) > HELD_BYTES_LIMIT && holding.get()) {
+                progress.accept(String.format(java.util.Locale.ROOT, "  %.1f GB received and waiting: storing from now on"
+                        + " while receiving", heldBytes.get() / 1e9));
+                release.run();
             }
         };
 
@@ -225,6 +255,7 @@ public class PacsRetrieveService {
             progress.accept("retrieve stopped: " + e.getMessage());
         } finally {
             receivedSeconds = (System.nanoTime() - start) / 1e9;
+            release.run();
             storing.shutdown();
             try {
                 while (!storing.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -240,6 +271,14 @@ public class PacsRetrieveService {
         progress.accept(String.format(java.util.Locale.ROOT, "received %d instances by C-%s in %.2f s (%.1f instances/s);"
                 + " stored %d in %.2f s (%.1f instances/s)", received.get(), method, receivedSeconds,
                 received.get() / Math.max(receivedSeconds, 1e-9), stored.get(), seconds, stored.get() / Math.max(seconds, 1e-9)));
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0; // storing will report the file
+        }
     }
 
     /** Builds one request per series whose instances are all missing and one per other missing instance. */

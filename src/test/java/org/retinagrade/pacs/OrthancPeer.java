@@ -98,9 +98,11 @@ final class OrthancPeer implements AutoCloseable {
     }
 
     /** Pushes the .dcm files under the folder with dcmtk's storescu as AE STORESCU and returns its exit status. */
-    int push(Path folder, String calledAe, int port) throws IOException, InterruptedException {
-        return run(List.of("/usr/bin/storescu", "-aet", "STORESCU", "-aec", calledAe, "+sd", "+r", "+sp", "*.dcm",
-                "127.0.0.1", Integer.toString(port), folder.toString()));
+    int push(Path folder, String calledAe, int port, String... options) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/storescu", "-aet", "STORESCU", "-aec", calledAe));
+        command.addAll(List.of(options));
+        command.addAll(List.of("+sd", "+r", "+sp", "*.dcm", "127.0.0.1", Integer.toString(port), folder.toString()));
+        return run(command);
     }
 
     static int run(List<String> command) throws IOException, InterruptedException {

@@ -187,7 +187,16 @@ class PacsOrthancTest {
             });
             assertEquals(0, orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", receiver.port()));
             assertEquals(0, other.get(120, TimeUnit.SECONDS));
-            assertEquals(0, orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", receiver.port()));
+            // The re-send comes in PDUs of 4 KiB, so every data set arrives in hundreds of fragments.
+            assertEquals(0, orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", receiver.port(), "--max-send-pdu", "4096"));
+            String port = Integer.toString(receiver.port());
+            assertEquals(0, OrthancPeer.run(List.of("/usr/bin/echoscu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "127.0.0.1",
+                    port)), "C-ECHO to the listener");
+            // A C-FIND is not answered: the association is aborted, and the listener goes on.
+            assertTrue(OrthancPeer.run(List.of("/usr/bin/findscu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "-S",
+                    "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID", "127.0.0.1", port)) != 0, "C-FIND to the listener");
+            assertEquals(0, OrthancPeer.run(List.of("/usr/bin/echoscu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "127.0.0.1",
+                    port)), "C-ECHO after the refused C-FIND");
         } finally {
             pushed = listener.stop();
         }
