@@ -53,6 +53,7 @@ sleep 1
 ours=() stored=() theirs=()
 for round in $(seq "$rounds"); do
   rm -rf "$work/storescp"/*
+  sync   # each transfer starts with no dirty pages left by the previous one
   start=$(date +%s.%N)
   inns movescu -aet MOVESCU -aec ORTHANC -aem STORESCP -S -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" \
     127.0.0.1 4242 >/dev/null 2>&1
@@ -64,6 +65,7 @@ for round in $(seq "$rounds"); do
 
   workspace="$work/retinagrade-$round"
   mkdir -p "$workspace"
+  sync
   line=$(RETINAGRADE_WORKSPACE="$workspace" inns "$root/bin/retinagrade" pacs retrieve --study-uid "$study" \
     --cohort bench --study bench --listen-port 11112 2>&1 | grep 'instances by C-MOVE' || true)
   rate=$(echo "$line" | sed -n 's/^received .* s (\([0-9.]*\) instances\/s);.*/\1/p')
