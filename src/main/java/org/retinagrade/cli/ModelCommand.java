@@ -215,7 +215,7 @@ public class ModelCommand {
                                 collector.backward(trainer.getLoss().evaluate(new NDList(y), out));
                             }
                             optimizer.setStep(step + 2);
-                            trainer.step();
+                            optimizer.step(network);
                         }
                         if (step >= 0) {
                             train[step] = (System.nanoTime() - start) / 1e6 / batchSize;
@@ -224,6 +224,7 @@ public class ModelCommand {
                     }
                     double[] infer = new double[steps];
                     ParameterStore store = new ParameterStore(manager, false);
+                    EfficientNetV2.Folded folded = network.foldBatchNorm();
                     for (int step = -1; step < steps; step++) {
                         long start = System.nanoTime();
                         try (NDScope scope = new NDScope()) {
@@ -235,6 +236,7 @@ public class ModelCommand {
                             System.out.printf(Locale.ROOT, "inference step %d: %.0f ms per image%n", step + 1, infer[step]);
                         }
                     }
+                    folded.close();
                     System.out.printf(Locale.ROOT, "median training: %.1f ms per image%n", median(train));
                     System.out.printf(Locale.ROOT, "median inference: %.1f ms per image%n", median(infer));
                     System.out.printf(Locale.ROOT, "peak RSS: %.0f MiB%n", peakResidentMib());

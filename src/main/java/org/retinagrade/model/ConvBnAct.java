@@ -1,6 +1,8 @@
 package org.retinagrade.model;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -23,6 +25,12 @@ public class ConvBnAct extends AbstractBlock {
     private final Conv2d conv;
     private final BatchNorm norm;
     private final boolean activation;
+    private final Shape stride;
+    private final Shape padding;
+    private final int groups;
+    /** Convolution weight and bias with the inference-mode BatchNorm folded in, or null. */
+    private NDArray foldedWeight;
+    private NDArray foldedBias;
 
     public ConvBnAct(int outChannels, int kernel, int stride, int groups, boolean activation) {
         this.conv = addChildBlock("conv", Conv2d.builder()
@@ -36,10 +44,17 @@ public class ConvBnAct extends AbstractBlock {
         // DJL's momentum is the share of the running value kept: 0.9 is PyTorch's momentum 0.1.
         this.norm = addChildBlock("bn", BatchNorm.builder().optEpsilon(1e-3f).optMomentum(0.9f).build());
         this.activation = activation;
+        this.stride = new Shape(stride, stride);
+        this.padding = new Shape((kernel - 1) / 2, (kernel - 1) / 2);
+        this.groups = groups;
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        if (!training && foldedWeight != null) {
+            NDList x = Conv2d.conv2d(inputs.singletonOrThrow(), foldedWeight, foldedBias, stride, padding, new Shape(1, 1), groups);
+            return activation ? new NDList(Silu.apply(x.singletonOrThrow(), false)) : x;
+        }
         NDList x = conv.forward(store, inputs, training, params);
         boolean normTraining = training && norm.getParameters().get("gamma").requiresGradient();
         x = norm.forward(store, x, normTraining, params);
@@ -55,6 +70,38 @@ public class ConvBnAct extends AbstractBlock {
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         conv.initialize(manager, dataType, inputShapes);
         norm.initialize(manager, dataType, conv.getOutputShapes(inputShapes));
+    }
+
+    /**
+     * Folds the inference-mode BatchNorm into the convolution: with s = gamma / sqrt(var + eps),
+     * the weight becomes w * s per output channel and the bias beta - mean * s. Inference then
+     * runs one convolution with bias in place of a convolution and a BatchNorm.
+     */
+    void fold() {
+        unfold();
+        NDArray weight = conv.getParameters().get("weight").getArray();
+        NDArray gamma = norm.getParameters().get("gamma").getArray();
+        NDArray beta = norm.getParameters().get("beta").getArray();
+        NDArray mean = norm.getParameters().get("runningMean").getArray();
+        NDArray variance = norm.getParameters().get("runningVar").getArray();
+        try (NDScope scope = new NDScope()) {
+            NDArray scale = gamma.div(variance.add(1e-3f).sqrt());
+            NDArray folded = weight.mul(scale.reshape(-1, 1, 1, 1));
+            NDArray bias = beta.sub(mean.mul(scale));
+            NDScope.unregister(folded, bias); // kept until unfold(), the intermediates close with the scope
+            foldedWeight = folded;
+            foldedBias = bias;
+        }
+    }
+
+    /** Drops the folded weights, so that inference uses the convolution and BatchNorm again. */
+    void unfold() {
+        if (foldedWeight != null) {
+            foldedWeight.close();
+            foldedBias.close();
+            foldedWeight = null;
+            foldedBias = null;
+        }
     }
 
     /** Adds this block's parameters to the map under torchvision's names, below {@code prefix}. */

@@ -136,6 +136,34 @@ public class EfficientNetV2 extends AbstractBlock {
     }
 
     /**
+     * Folds every BatchNorm into its convolution for inference until the returned handle is
+     * closed. The folded weights are a copy taken now: weights changed inside the scope (by
+     * training, pruning or loading) are not seen, so open it only around inference.
+     */
+    public Folded foldBatchNorm() {
+        List<ConvBnAct> blocks = new ArrayList<>();
+        collect(this, blocks);
+        blocks.forEach(ConvBnAct::fold);
+        return () -> blocks.forEach(ConvBnAct::unfold);
+    }
+
+    /** A scope in which inference uses folded BatchNorm weights. */
+    public interface Folded extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private static void collect(Block block, List<ConvBnAct> found) {
+        if (block instanceof ConvBnAct convolution) {
+            found.add(convolution);
+            return;
+        }
+        for (Block child : block.getChildren().values()) {
+            collect(child, found);
+        }
+    }
+
+    /**
      * Returns every parameter under the name it has in a torchvision EfficientNetV2 state
      * dict, in state-dict order (BatchNorm's {@code num_batches_tracked} has no counterpart).
      */

@@ -69,7 +69,8 @@ public class InvertedResidual extends AbstractBlock {
             NDArray keep = branch.getManager().randomUniform(0f, 1f, maskShape).lt(survival).toType(DataType.FLOAT32, false);
             branch = branch.mul(keep.div(survival));
         }
-        return new NDList(branch.add(inputs.singletonOrThrow()));
+        // In inference no gradient needs the branch, so the block input is added in place.
+        return new NDList(training ? branch.add(inputs.singletonOrThrow()) : branch.addi(inputs.singletonOrThrow()));
     }
 
     @Override

@@ -38,7 +38,8 @@ public class SqueezeExcitation extends AbstractBlock {
         NDArray scale = reduce.forward(store, new NDList(pooled), training, params).singletonOrThrow();
         scale = Silu.apply(scale, training);
         scale = expand.forward(store, new NDList(scale), training, params).singletonOrThrow();
-        return new NDList(x.mul(Activation.sigmoid(scale)));
+        // In inference the block's input (the depthwise convolution's output) is scaled in place.
+        return new NDList(training ? x.mul(Activation.sigmoid(scale)) : x.muli(Activation.sigmoid(scale)));
     }
 
     @Override

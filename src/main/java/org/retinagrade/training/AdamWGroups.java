@@ -95,6 +95,23 @@ public class AdamWGroups extends Optimizer {
                 biasCorrected, decay, 1f, -1f, beta1, beta2, epsilon, true, true);
     }
 
+    /**
+     * Updates every trainable parameter of the block from its gradient. It does what
+     * {@code Trainer.step()} does on one device, without the copy of each gradient that DJL's
+     * parameter server makes first (needed there only to share a gradient across devices).
+     */
+    public void step(ai.djl.nn.Block block) {
+        for (ai.djl.nn.Parameter parameter : block.getParameters().values()) {
+            if (!parameter.requiresGradient()) {
+                continue;
+            }
+            NDArray weight = parameter.getArray();
+            try (NDArray gradient = weight.getGradient()) {
+                update(parameter.getId(), weight, gradient);
+            }
+        }
+    }
+
     private static NDArray detached(NDArray array) {
         NDScope.unregister(array);
         return array;

@@ -392,7 +392,7 @@ public class GraderTrainer {
                 if (config.clipNorm() > 0) {
                     GradientClipping.clipByGlobalNorm(network.getParameters().values(), config.clipNorm());
                 }
-                trainer.step();
+                optimizer.step(network);
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             printStep(epoch, step + 1, stepsPerEpoch, lossSum / lossCount, optimizer.learningRate(config.featureLearningRate()),

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -68,6 +69,46 @@ class EfficientNetV2Test {
             assertEquals(expected.length, actual.length);
             for (int i = 0; i < expected.length; i++) {
                 assertEquals(expected[i], actual[i], 1e-4, "logit " + i);
+            }
+
+            float[] folded;
+            try (EfficientNetV2.Folded scope = net.foldBatchNorm()) {
+                folded = net.forward(new ParameterStore(manager, false), new NDList(input), false).singletonOrThrow().toFloatArray();
+            }
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], folded[i], 1e-4, "logit " + i + " with BatchNorm folded");
+            }
+        }
+    }
+
+    /** Folding gives the unfolded logits also with running statistics far from 0 and 1. */
+    @Test
+    void foldedBatchNormKeepsLogits() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Engine.getInstance().setRandomSeed(7);
+            EfficientNetV2 net = new EfficientNetV2(EfficientNetV2Config.small(), 5);
+            Shape shape = new Shape(2, 3, 64, 64);
+            net.initialize(manager, DataType.FLOAT32, shape);
+            for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> pair : net.getParameters()) {
+                NDArray array = pair.getValue().getArray();
+                if (pair.getKey().endsWith("runningMean")) {
+                    array.set(manager.randomUniform(-0.5f, 0.5f, array.getShape()).toFloatArray());
+                } else if (pair.getKey().endsWith("runningVar")) {
+                    array.set(manager.randomUniform(0.5f, 2f, array.getShape()).toFloatArray());
+                } else if (pair.getKey().endsWith("gamma")) {
+                    array.set(manager.randomUniform(0.5f, 1.5f, array.getShape()).toFloatArray());
+                }
+            }
+            NDArray input = manager.randomNormal(shape);
+            float[] plain = net.forward(new ParameterStore(manager, false), new NDList(input), false).singletonOrThrow().toFloatArray();
+            float[] folded;
+            try (EfficientNetV2.Folded scope = net.foldBatchNorm()) {
+                folded = net.forward(new ParameterStore(manager, false), new NDList(input), false).singletonOrThrow().toFloatArray();
+            }
+            float[] after = net.forward(new ParameterStore(manager, false), new NDList(input), false).singletonOrThrow().toFloatArray();
+            for (int i = 0; i < plain.length; i++) {
+                assertEquals(plain[i], folded[i], 1e-4 * Math.max(1, Math.abs(plain[i])), "logit " + i);
+                assertEquals(plain[i], after[i], 0, "logit " + i + " after the folded scope closed");
             }
         }
     }
