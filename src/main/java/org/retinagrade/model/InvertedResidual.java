@@ -69,8 +69,9 @@ public class InvertedResidual extends AbstractBlock {
             NDArray keep = branch.getManager().randomUniform(0f, 1f, maskShape).lt(survival).toType(DataType.FLOAT32, false);
             branch = branch.mul(keep.div(survival));
         }
-        // In inference no gradient needs the branch, so the block input is added in place.
-        return new NDList(training ? branch.add(inputs.singletonOrThrow()) : branch.addi(inputs.singletonOrThrow()));
+        // No backward step reads the branch: SiLU (x * sigmoid(x)), BatchNorm and the drop-path
+        // multiplication keep their inputs, not their outputs. So the input is added in place.
+        return new NDList(branch.addi(inputs.singletonOrThrow()));
     }
 
     @Override
