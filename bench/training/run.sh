@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training and inference speed of EfficientNetV2 in RetinaGrade (DJL on libtorch 2.7.1)
 # against torchvision's model on Debian's PyTorch 1.13, in one run, same threads.
-# Usage: bench/training/run.sh [VARIANT] [RESOLUTION] [BATCH] [STEPS] [THREADS] [ROUNDS]   (default s 224 8 5 2 3)
+# Usage: bench/training/run.sh [VARIANT] [RESOLUTION] [BATCH] [STEPS] [THREADS] [ROUNDS]
+#   (default s 224 8 5 2 3).
 # The two sides alternate ROUNDS times; the result is the median of the per-round medians.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -88,7 +88,8 @@ public class ConvBnAct extends AbstractBlock {
             NDArray scale = gamma.div(variance.add(1e-3f).sqrt());
             NDArray folded = weight.mul(scale.reshape(-1, 1, 1, 1));
             NDArray bias = beta.sub(mean.mul(scale));
-            NDScope.unregister(folded, bias); // kept until unfold(), the intermediates close with the scope
+            // The folded arrays stay until unfold(). The intermediates close with the scope.
+            NDScope.unregister(folded, bias);
             foldedWeight = folded;
             foldedBias = bias;
         }
