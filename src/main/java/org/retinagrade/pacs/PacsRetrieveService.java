@@ -175,7 +175,8 @@ public class PacsRetrieveService {
         // cores, storing takes the CPU that receiving needs and the PACS sends more slowly
         // (bench/README.md), so received files wait in the incoming folder until the transfer ends
         // or HELD_BYTES_LIMIT of them are waiting. An instance acknowledged but not yet stored when
-        // the process stops keeps its item pending, and a resume fetches it again.
+        // the process stops keeps its item pending, and a resume fetches it again. That is also why
+        // the C-MOVE receiver may acknowledge each instance on receipt and write it on its own thread.
         java.util.concurrent.ExecutorService storing = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
             Thread thread = new Thread(r, "pacs-store");
             thread.setDaemon(true);
@@ -237,7 +238,7 @@ public class PacsRetrieveService {
         try {
             if (method == Method.MOVE) {
                 try (StorageReceiver receiver = new StorageReceiver("0.0.0.0", settings.listenPort(), settings.aeTitle(),
-                        incoming, settings.timeoutSeconds(), (file, caller) -> store.accept(file))) {
+                        incoming, settings.timeoutSeconds(), (file, caller) -> store.accept(file), true)) {
                     int failed = client.move(settings.aeTitle(), requests, progress);
                     if (failed > 0) {
                         progress.accept(failed + " C-MOVE requests did not complete");
@@ -267,10 +268,28 @@ public class PacsRetrieveService {
             }
         }
 
+        removeEmptyFolders(incoming);
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.accept(String.format(java.util.Locale.ROOT, "received %d instances by C-%s in %.2f s (%.1f instances/s);"
                 + " stored %d in %.2f s (%.1f instances/s)", received.get(), method, receivedSeconds,
                 received.get() / Math.max(receivedSeconds, 1e-9), stored.get(), seconds, stored.get() / Math.max(seconds, 1e-9)));
+    }
+
+    /** Removes the empty association folders below the job's incoming folder, and that folder when it is empty too. */
+    private static void removeEmptyFolders(Path incoming) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(incoming)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                if (Files.isDirectory(path)) {
+                    try {
+                        Files.deleteIfExists(path);
+                    } catch (java.nio.file.DirectoryNotEmptyException e) {
+                        LOG.debugf("keeping %s: it still contains received files", path);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            LOG.debugf("cannot clean up %s: %s", incoming, e.getMessage());
+        }
     }
 
     private static long sizeOf(Path file) {

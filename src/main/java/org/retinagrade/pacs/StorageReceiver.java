@@ -57,6 +57,10 @@ public final class StorageReceiver implements AutoCloseable {
     private static final byte PDU_RELEASE_RQ = 0x05;
     private static final byte PDU_RELEASE_RP = 0x06;
     private static final byte PDU_ABORT = 0x07;
+    /** Data sets that may wait for the writer thread at once. */
+    private static final int WRITER_BUFFERS = 4;
+    /** A buffer that grew beyond this is dropped after use rather than kept for the next data set. */
+    private static final int KEPT_BUFFER_BYTES = 64 << 20;
     /** C-STORE status "Refused: Out of Resources". */
     private static final int OUT_OF_RESOURCES = 0xA700;
 
@@ -74,15 +78,40 @@ public final class StorageReceiver implements AutoCloseable {
     private final AtomicLong associationCount = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger handingOver = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The thread that writes and hands over files acknowledged on receipt, or null. */
+    private final ExecutorService writer;
+    /** Free data set buffers for acknowledged instances. When none is free, the association waits for the writer. */
+    private final java.util.concurrent.BlockingQueue<byte[]> buffers = new java.util.concurrent.ArrayBlockingQueue<>(WRITER_BUFFERS);
     private final Thread acceptor;
     private volatile boolean closed;
 
     /**
      * Starts listening. {@code consumer} receives each file (in {@code incoming}, which it may
-     * move or delete) and the calling AE title. An exception from it makes the C-STORE fail.
+     * move or delete) and the calling AE title, and each instance is acknowledged only after the
+     * consumer returns. An exception from the consumer aborts the association.
      */
     public StorageReceiver(String bindHost, int port, String aeTitle, Path incoming, int timeoutSeconds,
             BiConsumer<Path, String> consumer) throws IOException {
+        this(bindHost, port, aeTitle, incoming, timeoutSeconds, consumer, false);
+    }
+
+    /**
+     * Starts listening. With {@code acknowledgeOnReceipt}, an instance is acknowledged as soon
+     * as its data set has arrived, and one writer thread writes the file and calls the consumer
+     * while the sender goes on. Use it only where an instance that is acknowledged but not yet
+     * stored can be requested again (a retrieve whose job items stay pending until stored): a
+     * file that then fails to be written is logged and never reaches the consumer.
+     */
+    public StorageReceiver(String bindHost, int port, String aeTitle, Path incoming, int timeoutSeconds,
+            BiConsumer<Path, String> consumer, boolean acknowledgeOnReceipt) throws IOException {
+        this.writer = acknowledgeOnReceipt ? Executors.newSingleThreadExecutor(r -> {
+            Thread thread = new Thread(r, "dicom-writer");
+            thread.setDaemon(true);
+            return thread;
+        }) : null;
+        for (int i = 0; acknowledgeOnReceipt && i < WRITER_BUFFERS; i++) {
+            buffers.add(new byte[1 << 20]);
+        }
         this.aeTitle = aeTitle;
         this.incoming = incoming;
         this.timeoutMillis = timeoutSeconds * 1000;
@@ -136,13 +165,13 @@ public final class StorageReceiver implements AutoCloseable {
 
     private void serve(Socket socket) {
         open.add(socket);
-        Path folder = null;
+        IncomingFolder folder = null;
         try {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(timeoutMillis);
             // Each association writes into a folder of its own: files are named by SOP Instance UID,
             // and two senders may send the same instance at the same time.
-            folder = Files.createDirectories(incoming.resolve("association-" + associationCount.incrementAndGet()));
+            folder = new IncomingFolder(Files.createDirectories(incoming.resolve("association-" + associationCount.incrementAndGet())));
             Association association = AssociationFactory.createNewAssociation(socket, aeTitle, MAX_PDU_LENGTH, 0, 0,
                     new AnyExplicitStorePresentationContextSelectionPolicy());
             serveMessages(socket, association, folder);
@@ -151,7 +180,9 @@ public final class StorageReceiver implements AutoCloseable {
             LOG.warnf("DICOM association from %s failed: %s", socket.getRemoteSocketAddress(), e.getMessage());
         } finally {
             open.remove(socket);
-            removeIfEmpty(folder);
+            if (folder != null) {
+                folder.end();
+            }
             try {
                 socket.close();
             } catch (IOException e) {
@@ -170,7 +201,7 @@ public final class StorageReceiver implements AutoCloseable {
      * acknowledged. A file that cannot be written is rejected with status A700 (out of
      * resources), and an exception from the consumer aborts the association.
      */
-    private void serveMessages(Socket socket, Association association, Path folder) throws IOException, DicomException {
+    private void serveMessages(Socket socket, Association association, IncomingFolder folder) throws IOException, DicomException {
         String caller = association.getCallingAETitle();
         DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
         OutputStream out = socket.getOutputStream();
@@ -226,7 +257,7 @@ public final class StorageReceiver implements AutoCloseable {
                 ResponseStatus.Success).getBytes();
     }
 
-    private byte[] store(Message message, Association association, Path folder, String caller, OutputStream out)
+    private byte[] store(Message message, Association association, IncomingFolder folder, String caller, OutputStream out)
             throws IOException, DicomException {
         CStoreRequestCommandMessage request = message.store;
         String transferSyntax;
@@ -236,12 +267,17 @@ public final class StorageReceiver implements AutoCloseable {
             abort(out);
             throw new IOException("data set on presentation context " + message.contextId + ", which was not negotiated", e);
         }
+        if (writer != null) {
+            writeLater(message, folder, transferSyntax, caller);
+            return new CStoreResponseCommandMessage(request.getAffectedSOPClassUID(), request.getAffectedSOPInstanceUID(),
+                    request.getMessageID(), ResponseStatus.Success).getBytes();
+        }
         int status = ResponseStatus.Success;
         Path file = null;
         try {
-            file = write(folder, request, transferSyntax, caller, message.data, message.size);
+            file = write(folder.path, request, transferSyntax, caller, message.data, message.size);
         } catch (IOException e) {
-            LOG.errorf("cannot write a received instance to %s: %s", folder, e.getMessage());
+            LOG.errorf("cannot write a received instance to %s: %s", folder.path, e.getMessage());
             status = OUT_OF_RESOURCES;
         }
         if (file != null) {
@@ -258,6 +294,38 @@ public final class StorageReceiver implements AutoCloseable {
         }
         return new CStoreResponseCommandMessage(request.getAffectedSOPClassUID(), request.getAffectedSOPInstanceUID(),
                 request.getMessageID(), status).getBytes();
+    }
+
+    /** Hands the message's data set to the writer thread and gives the message a fresh buffer. */
+    private void writeLater(Message message, IncomingFolder folder, String transferSyntax, String caller) throws IOException {
+        CStoreRequestCommandMessage request = message.store;
+        byte[] data = message.data;
+        int size = message.size;
+        try {
+            message.data = buffers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the file writer", e);
+        }
+        handingOver.incrementAndGet();
+        received.incrementAndGet();
+        folder.queuedWrites.incrementAndGet();
+        writer.execute(() -> {
+            try {
+                consumer.accept(write(folder.path, request, transferSyntax, caller, data, size), caller);
+            } catch (IOException | DicomException | RuntimeException e) {
+                LOG.errorf("received instance %s was acknowledged but not stored (%s); its job item stays pending,"
+                        + " so resuming the job requests it again", request.getAffectedSOPInstanceUID(), e.getMessage());
+            } finally {
+                if (data.length <= KEPT_BUFFER_BYTES) {
+                    buffers.offer(data);
+                } else {
+                    buffers.offer(new byte[1 << 20]);
+                }
+                folder.writeDone();
+                handingOver.decrementAndGet();
+            }
+        });
     }
 
     /** Sends a command as one P-DATA-TF PDU with a single, last command fragment. */
@@ -356,6 +424,30 @@ public final class StorageReceiver implements AutoCloseable {
         }
     }
 
+    /** An association's incoming folder. It is removed, when empty, once the association has ended and its queued writes are done. */
+    private static final class IncomingFolder {
+        private final Path path;
+        private final java.util.concurrent.atomic.AtomicInteger queuedWrites = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile boolean ended;
+
+        IncomingFolder(Path path) {
+            this.path = path;
+        }
+
+        void end() {
+            ended = true;
+            if (queuedWrites.get() == 0) {
+                removeIfEmpty(path);
+            }
+        }
+
+        void writeDone() {
+            if (queuedWrites.decrementAndGet() == 0 && ended) {
+                removeIfEmpty(path);
+            }
+        }
+    }
+
     private static void removeIfEmpty(Path folder) {
         if (folder == null) {
             return;
@@ -385,10 +477,10 @@ public final class StorageReceiver implements AutoCloseable {
         associations.shutdown();
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
         try {
-            // A file is acknowledged only after its hand-over returns, so after a retrieve nothing is
-            // in flight; two quiet checks 5 ms apart catch a file whose hand-over was just starting.
+            // Files still queued for the writer count as being handed over. Two quiet checks 5 ms
+            // apart catch a file whose hand-over was just starting.
             int quiet = 0;
-            while (quiet < 2 && System.nanoTime() < deadline && !associations.isTerminated()) {
+            while (quiet < 2 && System.nanoTime() < deadline) {
                 quiet = handingOver.get() == 0 ? quiet + 1 : 0;
                 Thread.sleep(5);
             }
@@ -399,5 +491,8 @@ public final class StorageReceiver implements AutoCloseable {
             LOG.warnf("DICOM listener: %d received files were still being handed over after 30 s", handingOver.get());
         }
         associations.shutdownNow();
+        if (writer != null) {
+            writer.shutdownNow();
+        }
     }
 }
