@@ -395,31 +395,30 @@ public class DicomIngestService {
         Integer finalLabel = label;
         String pseudonym = session.deidentifier.patientPseudonym(metadata);
         return QuarkusTransaction.requiringNew().call(() -> {
-            Patient patient = Patient.findOrCreate(pseudonym);
+            // Storing workers and concurrent senders may create the same patient, study or series at
+            // once. INSERT ... ON CONFLICT DO NOTHING waits for the other transaction and adds nothing,
+            // where a plain insert would fail with a unique violation and retry.
+            jakarta.persistence.EntityManager entityManager = Patient.getEntityManager();
+            entityManager.createNativeQuery("INSERT INTO patient (pseudonym) VALUES (?1) ON CONFLICT (pseudonym) DO NOTHING")
+                    .setParameter(1, pseudonym).executeUpdate();
+            Patient patient = Patient.find("pseudonym", pseudonym).firstResult();
             String studyUid = session.deidentifier.mapUid(metadata.studyInstanceUid() == null
                     ? "unknown-study:" + metadata.sopInstanceUid() : metadata.studyInstanceUid());
+            // Study Date and Accession Number stay empty: the profile empties them, and the
+            // acquisition date is kept per instance.
+            entityManager.createNativeQuery("INSERT INTO study (patient_id, study_instance_uid) VALUES (?1, ?2)"
+                    + " ON CONFLICT (study_instance_uid) DO NOTHING")
+                    .setParameter(1, patient.id).setParameter(2, studyUid).executeUpdate();
             Study study = Study.find("studyInstanceUid", studyUid).firstResult();
-            if (study == null) {
-                study = new Study();
-                study.patientId = patient.id;
-                study.studyInstanceUid = studyUid;
-                study.studyDate = null; // Study Date is emptied by the profile; the acquisition date is kept per instance
-                study.accessionNumber = null; // the profile empties this identifier
-                study.persist();
-            }
             String seriesUid = session.deidentifier.mapUid(metadata.seriesInstanceUid() == null
                     ? "unknown-series:" + metadata.sopInstanceUid() : metadata.seriesInstanceUid());
+            entityManager.createNativeQuery("INSERT INTO series (study_id, series_instance_uid, modality, laterality,"
+                    + " manufacturer, model_name) VALUES (?1, ?2, CAST(?3 AS text), CAST(?4 AS char(1)), CAST(?5 AS text),"
+                    + " CAST(?6 AS text)) ON CONFLICT (series_instance_uid) DO NOTHING")
+                    .setParameter(1, study.id).setParameter(2, seriesUid).setParameter(3, metadata.modality())
+                    .setParameter(4, metadata.laterality()).setParameter(5, metadata.manufacturer())
+                    .setParameter(6, metadata.modelName()).executeUpdate();
             Series series = Series.find("seriesInstanceUid", seriesUid).firstResult();
-            if (series == null) {
-                series = new Series();
-                series.studyId = study.id;
-                series.seriesInstanceUid = seriesUid;
-                series.modality = metadata.modality();
-                series.laterality = metadata.laterality();
-                series.manufacturer = metadata.manufacturer();
-                series.modelName = metadata.modelName();
-                series.persist();
-            }
             DicomInstance instance = new DicomInstance();
             instance.seriesId = series.id;
             instance.sopInstanceUid = storedUid;

@@ -261,8 +261,15 @@ public final class PacsClient {
 
     private PacsException failure(String operation, Exception e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+        String hint = "check that the PACS runs there and accepts our AE title";
+        if (operation.equals("C-MOVE") && message.contains("failure status")) {
+            // A C-MOVE that starts and then fails is most often a PACS that cannot connect back to us.
+            hint = "the PACS accepted the request but could not send the instances: check that it has AE title "
+                    + settings.aeTitle() + " registered with our host and port " + settings.listenPort()
+                    + " (--listen-port), and that it can reach that port";
+        }
         return new PacsException(operation + " with " + settings.peer() + " as " + settings.aeTitle() + " failed: " + message
-                + "; check that the PACS runs there and accepts our AE title", e);
+                + "; " + hint, e);
     }
 
     static AttributeTag tag(int group, int element) {

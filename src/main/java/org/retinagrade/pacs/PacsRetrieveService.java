@@ -104,6 +104,8 @@ public class PacsRetrieveService {
             return run(session, settings, studies, method, actor, progress);
         } catch (IOException | RuntimeException e) {
             ingest.finish(session.jobId(), "interrupted", actor);
+            progress.accept("ingest job " + session.jobId() + " is left interrupted: fix the error, then `retinagrade ingest"
+                    + " resume " + session.jobId() + "` fetches what is missing");
             throw e;
         }
     }

@@ -177,7 +177,13 @@ public final class StorageReceiver implements AutoCloseable {
             serveMessages(socket, association, folder);
             LOG.debugf("DICOM association from %s released", socket.getRemoteSocketAddress());
         } catch (Exception e) {
-            LOG.warnf("DICOM association from %s failed: %s", socket.getRemoteSocketAddress(), e.getMessage());
+            String message = e.getMessage();
+            if (message == null || message.strip().matches("-?[0-9]+")) {
+                // PixelMed reports some malformed association requests with a bare number.
+                message = "invalid association request (" + e.getClass().getSimpleName()
+                        + (message == null ? "" : ": " + message.strip()) + ")";
+            }
+            LOG.warnf("DICOM association from %s failed: %s", socket.getRemoteSocketAddress(), message);
         } finally {
             open.remove(socket);
             if (folder != null) {

@@ -262,6 +262,20 @@ class PacsOrthancTest {
         assertTrue(error.getMessage().contains("C-ECHO with ORTHANC@127.0.0.1:4999"), error.getMessage());
     }
 
+    /** Orthanc knows our AE title at OUR_PORT: a retrieve listening elsewhere is told to check that registration. */
+    @Test
+    void moveToAnUnregisteredPortNamesThePort() throws Exception {
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        IngestJob job = retrieveService.retrieve(settings().with(null, OUR_PORT + 7, null, null, null, null),
+                List.of(studyUid("GET")), PacsRetrieveService.Method.MOVE,
+                new DicomIngestService.Options("pacs-wrong-port", "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS,
+                        "test"), lines::add);
+        assertEquals("interrupted", job.status, job.summary());
+        String all = String.join("\n", lines);
+        assertTrue(all.contains("could not send the instances"), all);
+        assertTrue(all.contains("port " + (OUR_PORT + 7)), all);
+    }
+
     private static PacsSettings settings() {
         return new PacsSettings("RETINAGRADE", OUR_PORT, "127.0.0.1", OrthancPeer.DICOM_PORT, OrthancPeer.AE_TITLE, 20);
     }
