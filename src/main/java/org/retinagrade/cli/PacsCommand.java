@@ -27,17 +27,8 @@ import picocli.CommandLine.Option;
         subcommands = {PacsCommand.Echo.class, PacsCommand.Find.class, PacsCommand.Retrieve.class, PacsCommand.Listen.class})
 public class PacsCommand {
 
-    /** Connection options shared by the subcommands. */
-    static class Connection {
-
-        @Option(names = "--host", description = "PACS host name or address (default: retinagrade.pacs.host, 127.0.0.1).")
-        String host;
-
-        @Option(names = "--port", description = "PACS DICOM port (default: retinagrade.pacs.port, 4242).")
-        Integer port;
-
-        @Option(names = "--called-ae", paramLabel = "AE", description = "PACS AE title (default: retinagrade.pacs.called-ae-title, ORTHANC).")
-        String calledAe;
+    /** Our own AE options, all that a receiver needs. */
+    static class Local {
 
         @Option(names = "--ae-title", paramLabel = "AE", description = "Our AE title (default: retinagrade.pacs.ae-title, RETINAGRADE).")
         String aeTitle;
@@ -48,6 +39,24 @@ public class PacsCommand {
         @Option(names = "--timeout", paramLabel = "SECONDS", description = "Network timeout in seconds (default: retinagrade.pacs.timeout, 30).")
         Integer timeout;
 
+        PacsSettings settings() {
+            return PacsSettings.fromConfig().with(aeTitle, listenPort, null, null, null, timeout);
+        }
+    }
+
+    /** Connection options of the subcommands that talk to a PACS. */
+    static class Connection extends Local {
+
+        @Option(names = "--host", description = "PACS host name or address (default: retinagrade.pacs.host, 127.0.0.1).")
+        String host;
+
+        @Option(names = "--port", description = "PACS DICOM port (default: retinagrade.pacs.port, 4242).")
+        Integer port;
+
+        @Option(names = "--called-ae", paramLabel = "AE", description = "PACS AE title (default: retinagrade.pacs.called-ae-title, ORTHANC).")
+        String calledAe;
+
+        @Override
         PacsSettings settings() {
             return PacsSettings.fromConfig().with(aeTitle, listenPort, host, port, calledAe, timeout);
         }
@@ -273,7 +282,7 @@ public class PacsCommand {
     static class Listen implements Callable<Integer>, DatabaseCommand {
 
         @Mixin
-        Connection connection;
+        Local connection;
 
         @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
         String bind;
