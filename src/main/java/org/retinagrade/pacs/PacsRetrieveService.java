@@ -185,7 +185,7 @@ public class PacsRetrieveService {
             return thread;
         });
         AtomicBoolean holding = new AtomicBoolean(Runtime.getRuntime().availableProcessors() < 4);
-        Queue<Runnable> held = new ConcurrentLinkedQueue<>();
+        Queue<Runnable> heldTasks = new ConcurrentLinkedQueue<>();
         AtomicLong heldBytes = new AtomicLong();
         Consumer<Runnable> submit = task -> {
             try {
@@ -196,7 +196,7 @@ public class PacsRetrieveService {
         };
         Runnable release = () -> {
             holding.set(false);
-            for (Runnable task = held.poll(); task != null; task = held.poll()) {
+            for (Runnable task = heldTasks.poll(); task != null; task = heldTasks.poll()) {
                 submit.accept(task);
             }
         };
@@ -224,7 +224,7 @@ public class PacsRetrieveService {
                 submit.accept(task);
                 return;
             }
-            held.add(task);
+            heldTasks.add(task);
             if (heldBytes.addAndGet(sizeOf(file)) > HELD_BYTES_LIMIT && holding.get()) {
                 progress.accept(String.format(java.util.Locale.ROOT, "  %.1f GB received and waiting: storing from now on"
                         + " while receiving", heldBytes.get() / 1e9));

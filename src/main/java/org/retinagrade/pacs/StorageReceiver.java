@@ -102,8 +102,8 @@ public final class StorageReceiver implements AutoCloseable {
      * Starts listening. With {@code acknowledgeOnReceipt}, an instance is acknowledged as soon
      * as its data set has arrived, and one writer thread writes the file and calls the consumer
      * while the sender goes on. Use it only where an instance that is acknowledged but not yet
-     * stored can be requested again (a retrieve whose job items stay pending until stored): a
-     * file that then fails to be written is logged and never reaches the consumer.
+     * stored can be requested again, as in a retrieve whose job items stay pending until stored.
+     * A file that then fails to be written is logged and never reaches the consumer.
      */
     public StorageReceiver(String bindHost, int port, String aeTitle, Path incoming, int timeoutSeconds,
             BiConsumer<Path, String> consumer, boolean acknowledgeOnReceipt) throws IOException {

@@ -192,7 +192,7 @@ class PacsOrthancTest {
             String port = Integer.toString(receiver.port());
             assertEquals(0, OrthancPeer.run(List.of("/usr/bin/echoscu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "127.0.0.1",
                     port)), "C-ECHO to the listener");
-            // A C-FIND is not answered: the association is aborted, and the listener goes on.
+            // The listener rejects a C-FIND by aborting the association, and it keeps running.
             assertTrue(OrthancPeer.run(List.of("/usr/bin/findscu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "-S",
                     "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID", "127.0.0.1", port)) != 0, "C-FIND to the listener");
             assertEquals(0, OrthancPeer.run(List.of("/usr/bin/echoscu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "127.0.0.1",
@@ -262,7 +262,7 @@ class PacsOrthancTest {
         assertTrue(error.getMessage().contains("C-ECHO with ORTHANC@127.0.0.1:4999"), error.getMessage());
     }
 
-    /** Orthanc knows our AE title at OUR_PORT: a retrieve listening elsewhere is told to check that registration. */
+    /** Orthanc has our AE title at OUR_PORT, so a retrieve listening on another port gets a message that names the port. */
     @Test
     void moveToAnUnregisteredPortNamesThePort() throws Exception {
         List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
