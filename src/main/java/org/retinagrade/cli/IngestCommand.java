@@ -132,6 +132,10 @@ public class IngestCommand {
         @Option(names = "--actor", defaultValue = "${sys:user.name}", description = "Name recorded in the audit trail (default: the OS user).")
         String actor;
 
+        @Option(names = "--listen-port", paramLabel = "PORT", description = "For a PACS C-MOVE job: receive on this port"
+                + " instead of the job's own (the PACS must have our AE title registered at it).")
+        Integer listenPort;
+
         @Inject
         DicomIngestService dicomService;
 
@@ -148,7 +152,7 @@ public class IngestCommand {
             try {
                 IngestJob finished = switch (job.kind) {
                     case "dicom-folder" -> dicomService.resumeFolder(jobId, dicomService.optionsOf(job, actor), System.err::println);
-                    case "pacs" -> pacsService.resume(jobId, actor, System.err::println);
+                    case "pacs" -> pacsService.resume(jobId, actor, listenPort, System.err::println);
                     default -> throw new IllegalArgumentException("ingest job " + jobId + " is a '" + job.kind
                             + "' job; re-run `ingest folder` instead, which skips what is stored");
                 };

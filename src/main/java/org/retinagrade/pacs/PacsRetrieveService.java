@@ -72,6 +72,14 @@ public class PacsRetrieveService {
 
     /** Continues a stopped retrieve job and requests the instances that are still missing again. */
     public IngestJob resume(long jobId, String actor, Consumer<String> progress) throws IOException {
+        return resume(jobId, actor, null, progress);
+    }
+
+    /**
+     * Continues a stopped retrieve job, receiving on {@code listenPort} when it is not null
+     * (for a job started with a port the PACS does not know us at), otherwise on the job's port.
+     */
+    public IngestJob resume(long jobId, String actor, Integer listenPort, Consumer<String> progress) throws IOException {
         IngestJob job = QuarkusTransaction.requiringNew().call(() -> IngestJob.<IngestJob>findById(jobId));
         if (job == null || !job.kind.equals("pacs")) {
             throw new IllegalArgumentException("no PACS ingest job " + jobId);
@@ -84,8 +92,8 @@ public class PacsRetrieveService {
                     + " marked completed");
             return ingest.finish(jobId, "completed", actor);
         }
-        PacsSettings settings = PacsSettings.fromConfig().with(node.path("ae_title").asText(null),
-                node.hasNonNull("listen_port") ? node.get("listen_port").asInt() : null, node.path("host").asText(null),
+        Integer port = listenPort != null ? listenPort : node.hasNonNull("listen_port") ? node.get("listen_port").asInt() : null;
+        PacsSettings settings = PacsSettings.fromConfig().with(node.path("ae_title").asText(null), port, node.path("host").asText(null),
                 node.hasNonNull("port") ? node.get("port").asInt() : null, node.path("called_ae_title").asText(null),
                 node.hasNonNull("timeout") ? node.get("timeout").asInt() : null);
         List<String> studies = new ArrayList<>();

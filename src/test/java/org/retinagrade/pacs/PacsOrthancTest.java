@@ -78,8 +78,10 @@ class PacsOrthancTest {
         orthanc.start();
         writeStudy(HOME.resolve("move-study"), "MOVE", 200);
         writeStudy(HOME.resolve("get-study"), "GET", 6);
+        writeStudy(HOME.resolve("port-study"), "PORT", 4);
         assertEquals(0, orthanc.push(HOME.resolve("move-study"), OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
         assertEquals(0, orthanc.push(HOME.resolve("get-study"), OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
+        assertEquals(0, orthanc.push(HOME.resolve("port-study"), OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
     }
 
     @org.junit.jupiter.api.BeforeEach
@@ -104,7 +106,8 @@ class PacsOrthancTest {
         assertEquals(0, find.exitCode(), find.err());
         assertTrue(find.out().contains("PATIENT-MOVE"), find.out());
         assertTrue(find.out().contains("PATIENT-GET"), find.out());
-        assertEquals(4, find.out().lines().filter(line -> line.startsWith("  series")).count(), find.out());
+        // Each of the three studies has two series, one per eye.
+        assertEquals(6, find.out().lines().filter(line -> line.startsWith("  series")).count(), find.out());
 
         CliRunner.Result byPatient = CliRunner.run(factory, "pacs", "find", "--patient-id", "PATIENT-GET");
         assertTrue(byPatient.out().contains("PATIENT-GET"), byPatient.out());
@@ -267,13 +270,18 @@ class PacsOrthancTest {
     void moveToAnUnregisteredPortNamesThePort() throws Exception {
         List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
         IngestJob job = retrieveService.retrieve(settings().with(null, OUR_PORT + 7, null, null, null, null),
-                List.of(studyUid("GET")), PacsRetrieveService.Method.MOVE,
+                List.of(studyUid("PORT")), PacsRetrieveService.Method.MOVE,
                 new DicomIngestService.Options("pacs-wrong-port", "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS,
                         "test"), lines::add);
         assertEquals("interrupted", job.status, job.summary());
         String all = String.join("\n", lines);
         assertTrue(all.contains("could not send the instances"), all);
         assertTrue(all.contains("port " + (OUR_PORT + 7)), all);
+
+        // Resuming on the registered port fetches the study.
+        IngestJob resumed = retrieveService.resume(job.id, "test", OUR_PORT, line -> { });
+        assertEquals("completed", resumed.status, resumed.summary());
+        assertEquals(4, resumed.stored, resumed.summary());
     }
 
     private static PacsSettings settings() {
