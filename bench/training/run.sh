@@ -3,7 +3,7 @@
 # against torchvision's model on Debian's PyTorch 1.13, in one run, same threads.
 # Usage: bench/training/run.sh [VARIANT] [RESOLUTION] [BATCH] [STEPS] [THREADS] [ROUNDS]
 #   (default s 224 8 5 2 3).
-# The two sides alternate ROUNDS times; the result is the median of the per-round medians.
+# The two sides alternate ROUNDS times. The result is the median of the per-round medians.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 variant=${1:-s} resolution=${2:-224} batch=${3:-8} steps=${4:-5} threads=${5:-2} rounds=${6:-3}

@@ -474,9 +474,8 @@ public final class StorageReceiver implements AutoCloseable {
 
     /**
      * Stops accepting and closes the connections still open, because a peer may keep an idle
-     * association cached. Then waits up to 30 s for files being handed over, which are not
-     * interrupted, and stops the association threads (PixelMed keeps a released association's
-     * thread waiting out its ARTIM timer, about 5 s, before it closes the connection).
+     * association cached. Then waits up to 30 s for files being handed over (received files
+     * and writes still queued), which are not interrupted, and stops the remaining threads.
      */
     @Override
     public void close() throws IOException {

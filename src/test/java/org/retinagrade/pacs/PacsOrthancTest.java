@@ -274,9 +274,9 @@ class PacsOrthancTest {
                 new DicomIngestService.Options("pacs-wrong-port", "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS,
                         "test"), lines::add);
         assertEquals("interrupted", job.status, job.summary());
-        String all = String.join("\n", lines);
-        assertTrue(all.contains("could not send the instances"), all);
-        assertTrue(all.contains("port " + (OUR_PORT + 7)), all);
+        String output = String.join("\n", lines);
+        assertTrue(output.contains("could not send the instances"), output);
+        assertTrue(output.contains("port " + (OUR_PORT + 7)), output);
 
         // Resuming on the registered port fetches the study.
         IngestJob resumed = retrieveService.resume(job.id, "test", OUR_PORT, line -> { });
