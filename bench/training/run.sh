@@ -3,7 +3,10 @@
 # against torchvision's model on Debian's PyTorch 1.13, in one run, same threads.
 # Usage: bench/training/run.sh [VARIANT] [RESOLUTION] [BATCH] [STEPS] [THREADS] [ROUNDS]
 #   (default s 224 8 5 2 3).
-# The two sides alternate ROUNDS times. The result is the median of the per-round medians.
+# The sides alternate ROUNDS times. The result is the median of the per-round medians.
+# The goal compares against torchvision's model as it is built (NCHW memory order). For
+# information, each round also times torchvision converted to channels-last order, which
+# RetinaGrade's network uses (README: "CPU speed").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 variant=${1:-s} resolution=${2:-224} batch=${3:-8} steps=${4:-5} threads=${5:-2} rounds=${6:-3}
@@ -17,23 +20,28 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-ACTIVE}
 value() { echo "$1" | awk -v key="$2" '$0 ~ key {print $(NF-3)}'; }
 rss() { echo "$1" | awk '/peak RSS/ {print $3}'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-ot=() tt=() oi=() ti=() om=() tm=()
+ot=() tt=() oi=() ti=() om=() tm=() ct=() ci=()
 for round in $(seq "$rounds"); do
   echo "== round $round: RetinaGrade EfficientNetV2-$variant, $resolution px, batch $batch, $threads threads"
   ours=$("$root/bin/retinagrade" model bench --variant "$variant" --resolution "$resolution" --batch-size "$batch" \
     --steps "$steps" --threads "$threads" 2>/dev/null | tee /dev/stderr)
   echo "== round $round: torchvision efficientnet_v2_$variant"
   theirs=$($peer "$root/bench/training/torchvision_peer.py" "$variant" "$resolution" "$batch" "$steps" "$threads" | tee /dev/stderr)
+  echo "== round $round: torchvision efficientnet_v2_$variant, channels-last"
+  last=$($peer "$root/bench/training/torchvision_peer.py" "$variant" "$resolution" "$batch" "$steps" "$threads" channels-last | tee /dev/stderr)
   ot+=("$(value "$ours" "median training")") tt+=("$(value "$theirs" "median training")")
   oi+=("$(value "$ours" "median inference")") ti+=("$(value "$theirs" "median inference")")
+  ct+=("$(value "$last" "median training")") ci+=("$(value "$last" "median inference")")
   om+=("$(rss "$ours")") tm+=("$(rss "$theirs")")
-  awk -v a="${ot[-1]}" -v b="${tt[-1]}" -v c="${oi[-1]}" -v d="${ti[-1]}" 'BEGIN {
-    printf "round ratios: training %.2f, inference %.2f\n", a / b, c / d }'
+  awk -v a="${ot[-1]}" -v b="${tt[-1]}" -v c="${oi[-1]}" -v d="${ti[-1]}" -v e="${ct[-1]}" -v f="${ci[-1]}" 'BEGIN {
+    printf "round ratios: training %.2f, inference %.2f (against channels-last: %.2f, %.2f)\n", a / b, c / d, a / e, c / f }'
 done
 awk -v ot="$(median "${ot[@]}")" -v tt="$(median "${tt[@]}")" -v oi="$(median "${oi[@]}")" -v ti="$(median "${ti[@]}")" \
+    -v ct="$(median "${ct[@]}")" -v ci="$(median "${ci[@]}")" \
     -v om="$(median "${om[@]}")" -v tm="$(median "${tm[@]}")" -v n="$rounds" 'BEGIN {
   printf "\nmedians of %d rounds\n", n
   printf "training:  RetinaGrade %.1f ms/image, torchvision %.1f ms/image: ratio %.2f (goal <= 1.0)\n", ot, tt, ot / tt
   printf "inference: RetinaGrade %.1f ms/image, torchvision %.1f ms/image: ratio %.2f (goal <= 1.0)\n", oi, ti, oi / ti
   printf "peak RSS:  RetinaGrade %d MiB (goal <= 4096), torchvision %d MiB\n", om, tm
+  printf "for information, torchvision in channels-last order: training %.1f ms/image (ratio %.2f), inference %.1f ms/image (ratio %.2f)\n", ct, ot / ct, ci, oi / ci
 }'

@@ -53,12 +53,12 @@ public class ConvBnAct extends AbstractBlock {
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         if (!training && foldedWeight != null) {
             NDList x = Conv2d.conv2d(inputs.singletonOrThrow(), foldedWeight, foldedBias, stride, padding, new Shape(1, 1), groups);
-            return activation ? new NDList(Silu.apply(x.singletonOrThrow(), false)) : x;
+            return activation ? new NDList(TorchOps.silu(x.singletonOrThrow(), false)) : x;
         }
         NDList x = conv.forward(store, inputs, training, params);
         boolean normTraining = training && norm.getParameters().get("gamma").requiresGradient();
         x = norm.forward(store, x, normTraining, params);
-        return activation ? new NDList(Silu.apply(x.singletonOrThrow(), training)) : x;
+        return activation ? new NDList(TorchOps.silu(x.singletonOrThrow(), training)) : x;
     }
 
     @Override

@@ -104,7 +104,7 @@ public class EfficientNetV2 extends AbstractBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList x = inputs;
+        NDList x = new NDList(TorchOps.channelsLast(inputs.singletonOrThrow()));
         for (Block feature : features) {
             x = feature.forward(store, x, training, params);
         }

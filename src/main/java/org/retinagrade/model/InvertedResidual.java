@@ -69,7 +69,7 @@ public class InvertedResidual extends AbstractBlock {
             NDArray keep = branch.getManager().randomUniform(0f, 1f, maskShape).lt(survival).toType(DataType.FLOAT32, false);
             branch = branch.mul(keep.div(survival));
         }
-        // No backward step reads the branch: SiLU (x * sigmoid(x)), BatchNorm and the drop-path
+        // No backward step reads the branch: SiLU, BatchNorm and the drop-path
         // multiplication keep their inputs, not their outputs. So the input is added in place.
         return new NDList(branch.addi(inputs.singletonOrThrow()));
     }

@@ -36,7 +36,7 @@ public class SqueezeExcitation extends AbstractBlock {
         long channels = x.getShape().get(1);
         NDArray pooled = Pool.globalAvgPool2d(x).reshape(batch, channels, 1, 1);
         NDArray scale = reduce.forward(store, new NDList(pooled), training, params).singletonOrThrow();
-        scale = Silu.apply(scale, training);
+        scale = TorchOps.silu(scale, training);
         scale = expand.forward(store, new NDList(scale), training, params).singletonOrThrow();
         // In inference the block's input (the depthwise convolution's output) is scaled in place.
         return new NDList(training ? x.mul(Activation.sigmoid(scale)) : x.muli(Activation.sigmoid(scale)));
