@@ -5,8 +5,8 @@ Usage: torchvision_peer.py VARIANT RESOLUTION BATCH STEPS THREADS [FORMAT]
 Times training steps (forward, cross-entropy, backward, AdamW step) and eval-mode inference
 on random input, one warm-up step each, and prints medians per image and the peak RSS.
 FORMAT is "nchw" (default: the model as torchvision builds it) or "channels-last" (the model
-and its input converted to channels-last memory order, as PyTorch's performance guide
-suggests for CPU convolutions).
+and its input converted to channels-last memory order, as in PyTorch's tutorial
+https://docs.pytorch.org/tutorials/intermediate/memory_format_tutorial.html).
 """
 import resource
 import statistics
