@@ -17,7 +17,11 @@ import torch
 import torchvision
 
 variant, resolution, batch, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-memory_format = {"nchw": torch.contiguous_format, "channels-last": torch.channels_last}[sys.argv[6] if len(sys.argv) > 6 else "nchw"]
+formats = {"nchw": torch.contiguous_format, "channels-last": torch.channels_last}
+format_name = sys.argv[6] if len(sys.argv) > 6 else "nchw"
+if format_name not in formats:
+    sys.exit(f"torchvision_peer.py: invalid FORMAT {format_name!r}: expected nchw or channels-last")
+memory_format = formats[format_name]
 torch.set_num_threads(threads)
 torch.set_num_interop_threads(1)
 torch.manual_seed(1)

@@ -1,5 +1,6 @@
 package org.retinagrade.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -11,7 +12,8 @@ import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -20,14 +22,14 @@ import java.util.regex.Pattern;
  * <ul>
  * <li>SiLU as libtorch's fused kernel. Built from DJL's sigmoid and multiplication it takes
  * two kernels forward and two backward, and keeps an extra tensor for the backward pass.</li>
- * <li>Channels-last (NHWC) memory order. libtorch's CPU convolutions (oneDNN) run faster on
- * it, and convolutions, BatchNorm and element-wise operations give their output the memory
- * order of their input, so converting the network's input once moves the whole network to
- * it.</li>
+ * <li>Channels-last (NHWC) memory order for activations on the CPU. oneDNN's convolutions
+ * run faster on it. Convolutions, BatchNorm and element-wise operations give their output
+ * the memory order of their input, so converting the network's input once puts the
+ * activations of the whole network in that order. Weights stay in NCHW order.</li>
  * </ul>
- * The modules are called in libtorch's training mode even for inference, because DJL runs
- * the other mode under an inference guard whose output tensors refuse later in-place
- * operations. A tensor that has no parameters attached builds no autograd graph either way.
+ * The modules are called with DJL's {@code isTrain} flag set even for inference. With the
+ * flag clear, DJL 0.36 runs the module under {@code c10::InferenceMode}, and the tensors it
+ * returns reject the in-place operations that follow (residual addition, SE scaling).
  */
 final class TorchOps {
 
@@ -37,52 +39,67 @@ final class TorchOps {
      * named that way goes through DJL's own operations instead.
      */
     private static final Pattern PLAIN_NAME = Pattern.compile("\\w*");
+    private static final String RESOURCES = "org/retinagrade/model/torchscript/";
+    private static final Map<String, PtSymbolBlock> MODULES = new HashMap<>();
+    private static NDManager manager;
 
     private TorchOps() {
     }
 
-    /** Returns SiLU(x) = x * sigmoid(x). In inference ({@code training} false) it overwrites x. */
+    /**
+     * Returns SiLU(x) = x * sigmoid(x). In inference ({@code training} false) the result may
+     * overwrite x, so the caller must not use x afterwards.
+     */
     static NDArray silu(NDArray x, boolean training) {
         if (!scriptable(x)) {
             NDArray gate = Activation.sigmoid(x);
             return training ? x.mul(gate) : gate.muli(x);
         }
-        return call(training ? Modules.SILU : Modules.SILU_INPLACE, x);
+        return call(training ? "silu.pt" : "silu_inplace.pt", x);
     }
 
-    /** Returns a 4-D x in channels-last memory order; the shape and values do not change. */
+    /**
+     * Returns a 4-D CPU array in channels-last memory order, with the same shape and values.
+     * Other arrays are returned as they are.
+     */
     static NDArray channelsLast(NDArray x) {
-        if (x.getShape().dimension() != 4 || !scriptable(x)) {
+        // NOTE: measured on the CPU only. On a GPU, float32 convolutions may not gain from
+        // channels-last order, so arrays there keep NCHW order until someone measures it.
+        if (x.getShape().dimension() != 4 || !Device.Type.CPU.equals(x.getDevice().getDeviceType()) || !scriptable(x)) {
             return x;
         }
-        return call(Modules.CHANNELS_LAST, x);
+        return call("channels_last.pt", x);
     }
 
     private static boolean scriptable(NDArray x) {
         return x instanceof PtNDArray && (x.getName() == null || PLAIN_NAME.matcher(x.getName()).matches());
     }
 
-    private static NDArray call(PtSymbolBlock module, NDArray x) {
-        return IValueUtils.forward(module, new NDList(x), true).singletonOrThrow();
+    private static NDArray call(String module, NDArray x) {
+        return IValueUtils.forward(module(module), new NDList(x), true).singletonOrThrow();
     }
 
-    /** Modules loaded on first use and kept for the life of the process. They have no parameters. */
-    private static final class Modules {
-        private static final NDManager MANAGER = NDManager.newBaseManager("PyTorch");
-        static final PtSymbolBlock SILU = load("silu.pt");
-        static final PtSymbolBlock SILU_INPLACE = load("silu_inplace.pt");
-        static final PtSymbolBlock CHANNELS_LAST = load("channels_last.pt");
-
-        private static PtSymbolBlock load(String name) {
-            try (InputStream in = TorchOps.class.getResourceAsStream("torchscript/" + name)) {
-                if (in == null) {
-                    throw new IllegalStateException("the resource torchscript/" + name
-                            + " is missing from the application; rebuild it with ./mvnw package");
-                }
-                return JniUtils.loadModule((PtNDManager) MANAGER, in, true, false);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read the resource torchscript/" + name, e);
-            }
+    /** Returns the named module, loaded on first use and kept for the life of the process. */
+    private static synchronized PtSymbolBlock module(String name) {
+        PtSymbolBlock module = MODULES.get(name);
+        if (module != null) {
+            return module;
         }
+        if (manager == null) {
+            // The modules have no parameters, so one loaded on the CPU runs on any device.
+            manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        }
+        String path = RESOURCES + name;
+        try (InputStream in = TorchOps.class.getClassLoader().getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + path + " is missing from the application. Write it with "
+                        + "src/main/torchscript/export_ops.py into src/main/resources, then rebuild with ./mvnw package");
+            }
+            module = JniUtils.loadModule((PtNDManager) manager, in, true, false);
+        } catch (IOException e) {
+            throw new IllegalStateException("failed to read resource " + path + ": " + e.getMessage(), e);
+        }
+        MODULES.put(name, module);
+        return module;
     }
 }
