@@ -3,7 +3,8 @@
 # against torchvision's model on Debian's PyTorch 1.13, in one run, same threads.
 # Usage: bench/training/run.sh [VARIANT] [RESOLUTION] [BATCH] [STEPS] [THREADS] [ROUNDS]
 #   (default s 224 8 5 2 3).
-# The sides alternate ROUNDS times. The result is the median of the per-round medians.
+# The sides alternate ROUNDS times. The result is the median of the per-round medians, and
+# the median of the per-round ratios.
 # The goal compares against torchvision's model as it is built (NCHW memory order). For
 # information, each round also times torchvision converted to channels-last order, which
 # RetinaGrade's network uses (README: "CPU speed").

@@ -134,7 +134,7 @@ class TorchOpsTest {
         }
     }
 
-    /** Loads the test module that tells whether a 4-D array is in channels-last order. */
+    /** Loads the test module that checks whether a 4-D array is in channels-last order. */
     private static PtSymbolBlock layoutProbe(NDManager manager) throws IOException {
         try (InputStream in = TorchOpsTest.class.getResourceAsStream("/model/layout_probe.pt")) {
             return JniUtils.loadModule((PtNDManager) manager, in, true, false);
