@@ -46,6 +46,9 @@ public class ModelCommand {
             EfficientNetV2Config config;
             try {
                 config = EfficientNetV2Config.named(variant);
+                if (classes < 2) {
+                    throw new IllegalArgumentException("invalid --classes " + classes + ": expected 2 or more");
+                }
             } catch (IllegalArgumentException e) {
                 System.err.println("retinagrade model info: " + e.getMessage());
                 return 2;
@@ -190,6 +193,18 @@ public class ModelCommand {
 
         @Override
         public Integer call() throws IOException {
+            try {
+                EfficientNetV2Config.named(variant);
+                requireAtLeast("--resolution", resolution, 32);
+                requireAtLeast("--batch-size", batchSize, 2);
+                requireAtLeast("--steps", steps, 1);
+                requireAtLeast("--threads", threads, 1);
+            } catch (IllegalArgumentException e) {
+                System.err.println("retinagrade model bench: " + e.getMessage());
+                return 2;
+            }
+            System.out.printf(Locale.ROOT, "EfficientNetV2-%s, %d px, batch %d, %d timed steps, %d threads%n", variant, resolution,
+                    batchSize, steps, threads);
             org.retinagrade.training.EngineThreads.set(threads);
             Engine.getInstance().setRandomSeed(1);
             EfficientNetV2 network = new EfficientNetV2(EfficientNetV2Config.named(variant), 5);
@@ -243,6 +258,12 @@ public class ModelCommand {
                 }
             }
             return 0;
+        }
+
+        private static void requireAtLeast(String option, int value, int minimum) {
+            if (value < minimum) {
+                throw new IllegalArgumentException("invalid " + option + " " + value + ": expected " + minimum + " or more");
+            }
         }
 
         private static double median(double[] values) {

@@ -10,6 +10,7 @@ import org.retinagrade.study.ProtocolLoader;
 import org.retinagrade.study.StudyProtocol;
 import org.retinagrade.study.StudyRunner;
 import org.retinagrade.training.GraderTrainer;
+import org.retinagrade.training.StopRequest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -20,7 +21,10 @@ import picocli.CommandLine.Parameters;
             "Run a study protocol end to end: ingest the data folder into the cohort, assign the patient-level split,"
                     + " train, evaluate with test-time augmentation and write reports/<run-id>/. The protocol is checked"
                     + " against protocols/protocol.schema.json before anything is written.",
-            "Exit status: 0 on success, 2 for an invalid protocol or arguments, 1 when a stage failed."
+            "Ctrl-C (or SIGTERM) stops training before its next step and leaves the run interrupted, to be continued"
+                    + " with --resume; a second Ctrl-C exits at once.",
+            "Exit status: 0 on success, 2 for an invalid protocol or arguments, 1 when a stage failed, 130 when training"
+                    + " was stopped."
         })
 public class RunCommand implements Callable<Integer>, DatabaseCommand {
 
@@ -41,6 +45,7 @@ public class RunCommand implements Callable<Integer>, DatabaseCommand {
 
     @Override
     public Integer call() {
+        StopRequest.install(System.err);
         try {
             StudyRunner.Result result;
             if (resume != null) {
@@ -65,7 +70,7 @@ public class RunCommand implements Callable<Integer>, DatabaseCommand {
             return 2;
         } catch (GraderTrainer.Interrupted e) {
             System.err.println("retinagrade run: " + e.getMessage());
-            return 1;
+            return 130;
         } catch (IllegalArgumentException e) {
             System.err.println("retinagrade run: " + e.getMessage());
             return 2;

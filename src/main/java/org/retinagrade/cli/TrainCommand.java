@@ -17,9 +17,11 @@ import org.retinagrade.imaging.PreprocessConfig;
 import org.retinagrade.imaging.augment.AugmentationPipeline;
 import org.retinagrade.ingest.ContentStore;
 import org.retinagrade.model.EfficientNetV2Config;
+import org.retinagrade.model.WeightImport;
 import org.retinagrade.training.EngineThreads;
 import org.retinagrade.training.EpochSampler;
 import org.retinagrade.training.GraderTrainer;
+import org.retinagrade.training.StopRequest;
 import org.retinagrade.training.TrainingConfig;
 import org.retinagrade.training.TrainingService;
 import picocli.CommandLine;
@@ -33,7 +35,9 @@ import picocli.CommandLine.Option;
                     + " metrics per epoch stored in the database. The run's checkpoint and best weights are written under"
                     + " runs/<run-id>/ in the workspace; --resume RUN_ID continues a run that was stopped.",
             "Validation: the cohort's stored train/validation splits, or else a patient-level split of"
-                    + " --validation-fraction. Exit status 0 on success, 2 for invalid arguments, 1 when training failed."
+                    + " --validation-fraction. Ctrl-C (or SIGTERM) stops training before its next step and leaves the run"
+                    + " interrupted, to be continued with --resume; a second Ctrl-C exits at once.",
+            "Exit status 0 on success, 2 for invalid arguments, 1 when training failed, 130 when it was stopped."
         })
 public class TrainCommand implements Callable<Integer>, DatabaseCommand {
 
@@ -81,7 +85,8 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
             description = "Weight of the distillation term against the grader's own loss, 0 to 1 (default: ${DEFAULT-VALUE}).")
     float distillAlpha;
 
-    @Option(names = "--draws-per-epoch", defaultValue = "0", description = "Samples per epoch; 0 means the training set size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--draws-per-epoch", defaultValue = "0", description = "Samples per epoch; 0 means the training set size. The shuffle sampler draws each image at most"
+            + " once per epoch, so only --sampler balanced draws more (default: ${DEFAULT-VALUE}).")
     int drawsPerEpoch;
 
     @Option(names = "--sampler", defaultValue = "shuffle", description = "shuffle, or balanced (class-balanced draws with replacement) (default: ${DEFAULT-VALUE}).")
@@ -154,6 +159,7 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
     @Override
     public Integer call() {
         Long runId = resume;
+        boolean resumed = false;
         String[] arguments;
         try {
             if (resume != null) {
@@ -165,7 +171,6 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
                 String resumingActor = actor;
                 new CommandLine(this).parseArgs(arguments);
                 actor = resumingActor;
-                service.resumeRun(resume, actor);
             } else {
                 List<String> original = spec.commandLine().getParseResult().originalArgs();
                 int start = original.indexOf("train") + 1;
@@ -193,6 +198,20 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
                         distillTemperature, distillAlpha));
             }
             EngineThreads.set(threads);
+            Path runFolder = runId == null ? null : Workspace.root().resolve("runs").resolve(Long.toString(runId));
+            if (pretrained != null && (runFolder == null || Files.notExists(runFolder.resolve("checkpoint.zip")))) {
+                // Checked before the run is created or resumed, so that a bad file leaves no failed run behind.
+                try {
+                    WeightImport.check(variant, 5, pretrained);
+                } catch (IOException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
+            }
+            if (resume != null) {
+                service.resumeRun(resume, actor);
+                resumed = true;
+            }
+            StopRequest.install(System.err);
 
             TrainingService.Dataset data = service.dataset(cohort, validationFraction, seed);
             System.err.printf("cohort %s: %d training and %d validation images (%s)%n", cohort, data.train().size(),
@@ -203,7 +222,7 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
             if (runId == null) {
                 runId = service.createRun(data.cohortId(), seed, provenance(arguments, data), actor);
             }
-            Path runFolder = Workspace.root().resolve("runs").resolve(Long.toString(runId));
+            runFolder = Workspace.root().resolve("runs").resolve(Long.toString(runId));
             PreparedImageCache cache = new PreparedImageCache(Workspace.root().resolve("cache").resolve("prepared"), 1L << 30);
             GraderTrainer trainer = new GraderTrainer(config, cache, System.err);
             long id = runId;
@@ -219,16 +238,23 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
             return 0;
         } catch (IllegalArgumentException | CommandLine.ParameterException e) {
             System.err.println("retinagrade train: " + e.getMessage());
-            if (runId != null && resume == null) {
+            if (runId != null && (resume == null || resumed)) {
                 service.finishRun(runId, "failed", e.getMessage(), null, null, null, 0, actor);
             }
             return 2;
+        } catch (GraderTrainer.Interrupted e) {
+            System.err.println("retinagrade train: " + e.getMessage());
+            service.finishRun(runId, "interrupted", e.getMessage(), null, null, null, 0, actor);
+            System.err.println("run " + runId + " is interrupted; continue with: retinagrade train --resume " + runId);
+            return 130;
         } catch (IOException | RuntimeException e) {
             System.err.println("retinagrade train: training failed: " + e);
             if (runId != null) {
                 service.finishRun(runId, "failed", e.toString(), null, null, null, 0, actor);
-                System.err.println("the checkpoint of the last finished epoch is kept; continue with: retinagrade train --resume "
-                        + runId);
+                if (Files.exists(Workspace.root().resolve("runs").resolve(Long.toString(runId)).resolve("checkpoint.zip"))) {
+                    System.err.println("the checkpoint of the last finished epoch is kept; continue with:"
+                            + " retinagrade train --resume " + runId);
+                }
             }
             return 1;
         }

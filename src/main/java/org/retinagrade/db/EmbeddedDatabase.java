@@ -2,12 +2,18 @@ package org.retinagrade.db;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,6 +46,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
      */
     public static EmbeddedDatabase start(Path dataDirectory) throws IOException {
         Files.createDirectories(dataDirectory);
+        stopOrphanedServer(dataDirectory);
         long startNanos = System.nanoTime();
         EmbeddedPostgres postgres;
         try {
@@ -69,6 +76,48 @@ public final class EmbeddedDatabase implements AutoCloseable {
         LOG.infof("embedded PostgreSQL started on port %d with data directory %s in %d ms",
                 postgres.getPort(), dataDirectory, (System.nanoTime() - startNanos) / 1_000_000);
         return database;
+    }
+
+    /**
+     * Stops a server that a killed RetinaGrade process (kill -9) left running: its
+     * postmaster.pid names a live postgres process for this data directory, but no process
+     * holds the directory's lock file. Such a server would make the next start time out.
+     */
+    static void stopOrphanedServer(Path dataDirectory) throws IOException {
+        Path pidFile = dataDirectory.resolve("postmaster.pid");
+        if (!Files.isRegularFile(pidFile)) {
+            return;
+        }
+        ProcessHandle server;
+        try {
+            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+            server = ProcessHandle.of(pid).orElse(null);
+        } catch (RuntimeException e) {
+            return; // an unreadable file: PostgreSQL itself reports it
+        }
+        if (server == null || !server.isAlive() || !server.info().command().orElse("").endsWith("/postgres")
+                || !String.join(" ", server.info().arguments().orElse(new String[0])).contains(dataDirectory.toString())) {
+            return; // a stale file, or the number now belongs to another process: PostgreSQL handles both
+        }
+        try (FileChannel channel = FileChannel.open(dataDirectory.resolve("epg-lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock lock = channel.tryLock()) {
+            if (lock == null) {
+                return; // another process uses the server, and start() says so
+            }
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return; // this JVM uses it
+        }
+        LOG.warnf("stopping PostgreSQL (pid %d) that a killed RetinaGrade process left running on %s", server.pid(), dataDirectory);
+        server.destroy();
+        try {
+            server.onExit().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while stopping PostgreSQL pid " + server.pid(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("PostgreSQL pid " + server.pid() + ", left running on " + dataDirectory
+                    + " by a killed RetinaGrade process, did not stop within 30 s; stop it with kill " + server.pid());
+        }
     }
 
     private void createDatabaseIfMissing() throws SQLException {

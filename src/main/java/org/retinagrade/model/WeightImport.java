@@ -32,6 +32,18 @@ public final class WeightImport {
     public record Result(int loaded, boolean classifierReplaced, List<String> ignored) {
     }
 
+    /**
+     * Checks that {@code file} loads into the given variant, so that a bad file is reported
+     * before a run is created. Loads it into a throw-away network of that variant.
+     */
+    public static void check(String variant, int classes, Path file) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu())) {
+            EfficientNetV2 network = new EfficientNetV2(EfficientNetV2Config.named(variant), classes);
+            network.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, new ai.djl.ndarray.types.Shape(1, 3, 64, 64));
+            load(network, file, manager);
+        }
+    }
+
     public static Result load(EfficientNetV2 model, Path file, NDManager manager) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException("pretrained weights not found: " + file);
@@ -63,8 +75,10 @@ public final class WeightImport {
             NDArray target = entry.getValue().getArray();
             NDArray source = byName.remove(name);
             if (source == null) {
-                throw new IOException("invalid pretrained weights " + file + ": entry '" + name
-                        + "' is missing; is it a torchvision efficientnet_v2_" + model.config().name() + " state dict?");
+                throw new IOException("invalid pretrained weights " + file + ": entry '" + name + "' is missing; "
+                        + (model.config().name().equals("small")
+                                ? "torchvision has no counterpart of the small variant, so use weights of s, m or l with that variant"
+                                : "is it a torchvision efficientnet_v2_" + model.config().name() + " state dict?"));
             }
             if (!source.getShape().equals(target.getShape())) {
                 if (name.startsWith("classifier.")) {

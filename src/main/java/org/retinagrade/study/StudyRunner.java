@@ -239,6 +239,7 @@ public class StudyRunner {
             trained = trainer.train(data.train(), data.validation(), runFolder, epoch -> trainingService.recordEpoch(runId, epoch));
         } catch (GraderTrainer.Interrupted e) {
             trainingService.finishRun(runId, "interrupted", e.getMessage(), null, null, null, 0, actor);
+            progress.println("run " + runId + " is interrupted; continue with: retinagrade run --resume " + runId);
             throw e;
         } catch (IOException | RuntimeException e) {
             trainingService.finishRun(runId, "failed", e.toString(), null, null, null, 0, actor);

@@ -84,10 +84,18 @@ public class GraderTrainer {
             Path bestWeights, boolean stoppedEarly) {
     }
 
-    /** Raised by the test hook that stops a run after a given epoch, as a kill would. */
+    /**
+     * Raised when training stops before its end: after a given epoch (the test hook that acts
+     * as a kill would), or before a step once a stop is requested ({@link StopRequest}).
+     */
     public static final class Interrupted extends RuntimeException {
         public Interrupted(int epoch) {
             super("training stopped after epoch " + epoch + " by request");
+        }
+
+        Interrupted(int epoch, long step, long steps) {
+            super("training stopped by request during epoch " + epoch + " (before step " + (step + 1) + " of " + steps + "); "
+                    + (epoch > 1 ? "the checkpoint of epoch " + (epoch - 1) + " is kept" : "no epoch had finished"));
         }
     }
 
@@ -140,9 +148,11 @@ public class GraderTrainer {
         try (Model model = Model.newInstance("grader", Engine.getInstance().defaultDevice())) {
             model.setBlock(network);
             int draws = config.drawsPerEpoch() > 0 ? config.drawsPerEpoch() : usableTrain.size();
-            if (config.sampler() == EpochSampler.Kind.SHUFFLE) {
+            if (config.sampler() == EpochSampler.Kind.SHUFFLE && draws > usableTrain.size()) {
                 // A shuffle is a permutation, so it cannot draw more images than the training set has.
-                draws = Math.min(draws, usableTrain.size());
+                progress.printf("note: %d draws per epoch requested, but the shuffle sampler draws each of the %d training"
+                        + " images once; use the balanced sampler to draw with replacement%n", draws, usableTrain.size());
+                draws = usableTrain.size();
             }
             long stepsPerEpoch = optimizerStepsPerEpoch(draws, config.batchSize(), config.accumulationSteps());
             long totalSteps = stepsPerEpoch * config.epochs();
@@ -322,6 +332,9 @@ public class GraderTrainer {
         int position = 0;
         int accumulation = config.accumulationSteps();
         for (long step = 0; step < stepsPerEpoch; step++) {
+            if (StopRequest.requested()) {
+                throw new Interrupted(epoch, step, stepsPerEpoch);
+            }
             int batchesInStep = 0;
             for (int micro = 0; micro < accumulation; micro++) {
                 List<Integer> batch = new ArrayList<>();
@@ -395,8 +408,11 @@ public class GraderTrainer {
                 optimizer.step(network);
             }
             double seconds = (System.nanoTime() - started) / 1e9;
+            double secondsPerStep = seconds / (step + 1);
+            long stepsLeftInEpoch = stepsPerEpoch - step - 1;
             printStep(epoch, step + 1, stepsPerEpoch, lossSum / lossCount, optimizer.learningRate(config.featureLearningRate()),
-                    imagesSeen / seconds, seconds / (step + 1) * (stepsPerEpoch - step - 1));
+                    optimizer.learningRate(config.classifierLearningRate()), imagesSeen / seconds, secondsPerStep * stepsLeftInEpoch,
+                    secondsPerStep * (stepsLeftInEpoch + (config.epochs() - epoch) * stepsPerEpoch));
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         return new double[] {lossCount == 0 ? Double.NaN : lossSum / lossCount, imagesSeen / seconds};
@@ -445,9 +461,16 @@ public class GraderTrainer {
         return best;
     }
 
-    private void printStep(int epoch, long step, long steps, double loss, double lr, double rate, double etaSeconds) {
-        String line = String.format(Locale.ROOT, "epoch %d/%d  step %d/%d  loss %.4f  lr %.2e  %.1f img/s  ETA %s",
-                epoch, config.epochs(), step, steps, loss, lr, rate, formatDuration(etaSeconds));
+    /**
+     * Prints the progress line. The learning rates are those of the features and of the
+     * classifier. The run's ETA counts training steps only, at this epoch's rate, so
+     * validation and early stopping make the actual time longer or shorter.
+     */
+    private void printStep(int epoch, long step, long steps, double loss, double featureRate, double classifierRate, double rate,
+            double epochSeconds, double runSeconds) {
+        String line = String.format(Locale.ROOT, "epoch %d/%d  step %d/%d  loss %.4f  lr %.2e/%.2e  %.1f img/s"
+                + "  ETA epoch %s, run %s", epoch, config.epochs(), step, steps, loss, featureRate, classifierRate, rate,
+                formatDuration(epochSeconds), formatDuration(runSeconds));
         if (System.console() != null) {
             progress.print("\r" + line + "   ");
             if (step == steps) {

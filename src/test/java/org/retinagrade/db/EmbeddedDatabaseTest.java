@@ -1,9 +1,14 @@
 package org.retinagrade.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -45,6 +50,31 @@ class EmbeddedDatabaseTest {
             assertTrue(error.getMessage().contains(data.toString()), error.getMessage());
             assertTrue(error.getMessage().contains("DB_URL"), error.getMessage());
         }
+    }
+
+    @Test
+    void serverOfKilledProcessIsStopped() throws Exception {
+        Path data = DATA.resolveSibling("embedded-orphan-test");
+        TestDatabase.deleteRecursively(data);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), HoldDatabaseMain.class.getName(),
+                data.toString()).redirectErrorStream(true).start();
+        try (BufferedReader output = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = output.readLine()) != null && !line.equals("started")) {
+                // log lines of the server start
+            }
+            assertEquals("started", line, "the holding process did not start the server");
+        }
+        holder.destroyForcibly().waitFor();
+        long orphan = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+        assertTrue(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "the server did not outlive its process");
+
+        try (EmbeddedDatabase restarted = EmbeddedDatabase.start(data);
+                Connection connection = DriverManager.getConnection(restarted.jdbcUrl(), EmbeddedDatabase.USER, "")) {
+            assertTrue(connection.isValid(5));
+        }
+        assertFalse(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "the left server still runs");
     }
 
     @Test

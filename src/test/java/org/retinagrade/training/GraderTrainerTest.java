@@ -90,6 +90,24 @@ class GraderTrainerTest {
     }
 
     @Test
+    void stopRequestStopsBeforeNextStep() throws Exception {
+        StopRequest.set(true);
+        GraderTrainer.Interrupted stopped;
+        try {
+            stopped = assertThrows(GraderTrainer.Interrupted.class, () -> run(config(2), "stop-request", null));
+        } finally {
+            StopRequest.set(false);
+        }
+        assertTrue(stopped.getMessage().startsWith("training stopped by request during epoch 1 (before step 1 of "),
+                stopped.getMessage());
+        assertTrue(stopped.getMessage().endsWith("); no epoch had finished"), stopped.getMessage());
+        assertTrue(Files.notExists(ROOT.resolve("stop-request/checkpoint.zip")), "a checkpoint was written");
+
+        GraderTrainer.Result finished = run(config(2), "stop-request", null);
+        assertEquals(2, finished.history().size());
+    }
+
+    @Test
     void accumulationHalvesOptimizerSteps() throws Exception {
         assertEquals(3, GraderTrainer.optimizerStepsPerEpoch(15, 5, 1));
         assertEquals(1, GraderTrainer.optimizerStepsPerEpoch(15, 5, 2));
