@@ -93,16 +93,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
             long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
             server = ProcessHandle.of(pid).orElse(null);
         } catch (RuntimeException e) {
-            return; // an unreadable file: PostgreSQL itself reports it
+            return; // PostgreSQL itself reports an unreadable file
         }
         if (server == null || !server.isAlive() || !server.info().command().orElse("").endsWith("/postgres")
                 || !String.join(" ", server.info().arguments().orElse(new String[0])).contains(dataDirectory.toString())) {
-            return; // a stale file, or the number now belongs to another process: PostgreSQL handles both
+            return; // PostgreSQL handles a stale file, and a number that now belongs to another process
         }
         try (FileChannel channel = FileChannel.open(dataDirectory.resolve("epg-lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock lock = channel.tryLock()) {
             if (lock == null) {
-                return; // another process uses the server, and start() says so
+                return; // another process uses the server, and start() reports that
             }
         } catch (java.nio.channels.OverlappingFileLockException e) {
             return; // this JVM uses it

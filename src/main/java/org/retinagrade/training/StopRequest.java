@@ -8,7 +8,7 @@ import sun.misc.SignalHandler;
 /**
  * A request to stop training, made by Ctrl-C (SIGINT) or SIGTERM once a command has called
  * {@link #install}. The training loop checks it before each step and stops with
- * {@link GraderTrainer.Interrupted}, so the command can mark the run interrupted and say how
+ * {@link GraderTrainer.Interrupted}, so the command can mark the run interrupted and print how
  * to resume it. A second signal does what the signal would have done without the handler:
  * the JVM shuts down at once.
  */
@@ -20,7 +20,7 @@ public final class StopRequest {
     private StopRequest() {
     }
 
-    /** Installs the handlers for SIGINT and SIGTERM; later calls do nothing. */
+    /** Installs the handlers for SIGINT and SIGTERM. Later calls do nothing. */
     public static synchronized void install(PrintStream messages) {
         if (installed) {
             return;
