@@ -89,7 +89,7 @@ public class EvaluateCommand implements Callable<Integer>, DatabaseCommand {
         }
     }
 
-    /** Formats a metric as "name value (95 % CI low-high)", or "name undefined (reason)". */
+    /** Formats a metric as "name value (95 % CI low to high)", or "name undefined (reason)". */
     public static String format(Metric metric) {
         if (metric == null) {
             return "-";
@@ -100,7 +100,7 @@ public class EvaluateCommand implements Callable<Integer>, DatabaseCommand {
         if (Double.isNaN(metric.ciLow())) {
             return String.format(Locale.ROOT, "%-32s %.4f", metric.name(), metric.value());
         }
-        return String.format(Locale.ROOT, "%-32s %.4f (95%% CI %.4f-%.4f)", metric.name(), metric.value(), metric.ciLow(),
+        return String.format(Locale.ROOT, "%-32s %.4f (95%% CI %.4f to %.4f)", metric.name(), metric.value(), metric.ciLow(),
                 metric.ciHigh());
     }
 }

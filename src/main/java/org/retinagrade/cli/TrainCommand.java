@@ -227,7 +227,7 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
             GraderTrainer trainer = new GraderTrainer(config, cache, System.err);
             long id = runId;
             System.err.println("run " + runId + ": training " + config.variant() + " at " + resolution + " px for " + epochs
-                    + " epochs; folder " + runFolder);
+                    + (epochs == 1 ? " epoch" : " epochs") + "; folder " + runFolder);
             GraderTrainer.Result result = trainer.train(data.train(), data.validation(), runFolder,
                     epoch -> service.recordEpoch(id, epoch));
             String bestSha = ContentStore.sha256(Files.readAllBytes(result.bestWeights()));

@@ -212,7 +212,8 @@ public class StudyRunner {
     public StudyProtocol storedProtocol(long runId, Map<String, Object> provenance) {
         Run run = QuarkusTransaction.requiringNew().call(() -> Run.findById(runId));
         if (run == null || run.protocolId == null) {
-            throw new IllegalArgumentException("run " + runId + " was not started from a protocol");
+            throw new IllegalArgumentException("run " + runId + " was not started from a protocol; continue it with"
+                    + " retinagrade train --resume " + runId);
         }
         Protocol stored = QuarkusTransaction.requiringNew().call(() -> Protocol.findById(run.protocolId));
         Path file = Path.of((String) provenance.get("protocol_file"));
