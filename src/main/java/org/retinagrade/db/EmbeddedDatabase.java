@@ -55,6 +55,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
                     .setCleanDataDirectory(false)
                     .setRegisterShutdownHook(false)
                     .setServerConfig("listen_addresses", "127.0.0.1")
+                    // The library starts the server with fsync (-F) and synchronous_commit off, for test
+                    // speed. A committed grade or image row must survive a power loss, so both are on.
+                    .setServerConfig("fsync", "on")
+                    .setServerConfig("synchronous_commit", "on")
                     .start();
         } catch (java.nio.channels.OverlappingFileLockException e) {
             // The lock is held by this same JVM.
