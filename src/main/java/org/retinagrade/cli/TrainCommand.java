@@ -31,8 +31,8 @@ import picocli.CommandLine.Option;
 /** {@code retinagrade train}: train an EfficientNetV2 grader on a cohort. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {
-            "Train an EfficientNetV2 DR grader on the labelled images of a cohort, with a progress line per step and"
-                    + " metrics per epoch stored in the database. The run's checkpoint and best weights are written under"
+            "Train an EfficientNetV2 DR grader on the labelled images of a cohort, with a progress line (each step on a"
+                    + " terminal, every 10 steps in a log) and metrics per epoch stored in the database. The run's checkpoint and best weights are written under"
                     + " runs/<run-id>/ in the workspace; --resume RUN_ID continues a run that was stopped.",
             "Validation: the cohort's stored train/validation splits, or else a patient-level split of"
                     + " --validation-fraction. Ctrl-C (or SIGTERM) stops training before its next step and leaves the run"
@@ -223,6 +223,9 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
                 runId = service.createRun(data.cohortId(), seed, provenance(arguments, data), actor);
             }
             runFolder = Workspace.root().resolve("runs").resolve(Long.toString(runId));
+            if (resume != null && Files.notExists(runFolder.resolve("checkpoint.zip"))) {
+                System.err.println("run " + runId + " has no checkpoint (no epoch had finished); training starts from epoch 1");
+            }
             PreparedImageCache cache = new PreparedImageCache(Workspace.root().resolve("cache").resolve("prepared"), 1L << 30);
             GraderTrainer trainer = new GraderTrainer(config, cache, System.err);
             long id = runId;
@@ -234,7 +237,8 @@ public class TrainCommand implements Callable<Integer>, DatabaseCommand {
             long parameters = org.retinagrade.model.EfficientNetV2.countParameters(EfficientNetV2Config.named(variant), 5);
             service.finishRun(runId, "succeeded", null, result, result.bestWeights(), bestSha, parameters, actor);
             System.out.printf(Locale.ROOT, "run %d succeeded: best epoch %d, validation quadratic kappa %.4f,"
-                    + " final weights SHA-256 %s%n", runId, result.bestEpoch(), result.bestKappa(), result.weightsSha256());
+                    + " final weights SHA-256 %s (of the parameter values)%n", runId, result.bestEpoch(), result.bestKappa(),
+                    result.weightsSha256());
             return 0;
         } catch (IllegalArgumentException | CommandLine.ParameterException e) {
             System.err.println("retinagrade train: " + e.getMessage());

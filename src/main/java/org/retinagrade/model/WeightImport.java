@@ -45,6 +45,9 @@ public final class WeightImport {
     }
 
     public static Result load(EfficientNetV2 model, Path file, NDManager manager) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new IOException("pretrained weights " + file + " is a directory; expected a .npz or .safetensors file");
+        }
         if (!Files.isRegularFile(file)) {
             throw new IOException("pretrained weights not found: " + file);
         }

@@ -1,16 +1,16 @@
 package org.retinagrade.training;
 
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.concurrent.atomic.AtomicBoolean;
 import sun.misc.Signal;
-import sun.misc.SignalHandler;
 
 /**
  * A request to stop training, made by Ctrl-C (SIGINT) or SIGTERM once a command has called
  * {@link #install}. The training loop checks it before each step and stops with
  * {@link GraderTrainer.Interrupted}, so the command can mark the run interrupted and print how
- * to resume it. A second signal does what the signal would have done without the handler:
- * the JVM shuts down at once.
+ * to resume it. A second signal exits at once with status 130: shutdown hooks still stop the
+ * embedded database, but the run stays marked running, as after a kill.
  */
 public final class StopRequest {
 
@@ -28,19 +28,20 @@ public final class StopRequest {
         installed = true;
         for (String name : new String[] {"INT", "TERM"}) {
             Signal signal = new Signal(name);
-            SignalHandler[] previous = new SignalHandler[1];
-            previous[0] = Signal.handle(signal, received -> {
+            Signal.handle(signal, received -> {
                 if (REQUESTED.compareAndSet(false, true)) {
                     messages.printf("%nstop requested (SIG%s): training stops before its next step;"
                             + " send it again to exit at once%n", name);
                     return;
                 }
-                try {
-                    previous[0].handle(received);
-                } catch (UnsupportedOperationException e) {
-                    // The previous handler was the operating system's default, which Java cannot call.
-                    System.exit(128 + received.getNumber());
-                }
+                messages.printf("%nsecond stop request (SIG%s): exiting at once. The run stays marked running;"
+                        + " --resume continues it from its last checkpoint%n", name);
+                // The training thread goes on while the application shuts down around it, and its
+                // failures then are not the user's concern, so nothing more is printed.
+                PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
+                System.setOut(silent);
+                System.setErr(silent);
+                System.exit(130);
             });
         }
     }
