@@ -36,8 +36,8 @@ public final class StopRequest {
                 }
                 messages.printf("%nsecond stop request (SIG%s): exiting at once. The run stays marked running;"
                         + " --resume continues it from its last checkpoint%n", name);
-                // The training thread goes on while the application shuts down around it, and its
-                // failures then are not the user's concern, so nothing more is printed.
+                // The training thread keeps running while the application shuts down, so its errors
+                // from then on are noise. Output is silenced before the exit.
                 PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
                 System.setOut(silent);
                 System.setErr(silent);
