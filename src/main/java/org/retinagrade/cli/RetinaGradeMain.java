@@ -69,6 +69,9 @@ public class RetinaGradeMain implements QuarkusApplication {
 
         Optional<EmbeddedDatabase> embedded = connection.embedded();
         embedded.ifPresent(EmbeddedDatabase::holdShutdownForApplication);
+        if (embedded.isPresent()) {
+            System.setProperty(org.retinagrade.study.AbandonedWork.EXCLUSIVE_DATABASE, "true");
+        }
         int[] exitCode = {0};
         Quarkus.run(RetinaGradeMain.class, (code, failure) -> {
             exitCode[0] = code;

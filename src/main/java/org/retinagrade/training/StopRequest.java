@@ -10,7 +10,8 @@ import sun.misc.Signal;
  * {@link #install}. The training loop checks it before each step and stops with
  * {@link GraderTrainer.Interrupted}, so the command can mark the run interrupted and print how
  * to resume it. A second signal exits at once with status 130: shutdown hooks still stop the
- * embedded database, but the run stays marked running, as after a kill.
+ * embedded database, but the run stays marked running, as after a kill, until the next start
+ * marks it interrupted ({@code AbandonedWork}).
  */
 public final class StopRequest {
 
@@ -34,8 +35,8 @@ public final class StopRequest {
                             + " send it again to exit at once%n", name);
                     return;
                 }
-                messages.printf("%nsecond stop request (SIG%s): exiting at once. The run stays marked running;"
-                        + " --resume continues it from its last checkpoint%n", name);
+                messages.printf("%nsecond stop request (SIG%s): exiting at once; --resume continues the run from its"
+                        + " last checkpoint%n", name);
                 // The training thread keeps running while the application shuts down, so its errors
                 // from then on are noise. Output is silenced before the exit.
                 PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
