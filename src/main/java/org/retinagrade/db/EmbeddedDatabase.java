@@ -101,7 +101,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
         if (server == null || !server.isAlive() || !server.info().command().orElse("").endsWith("/postgres")
                 || !String.join(" ", server.info().arguments().orElse(new String[0])).contains(dataDirectory.toString())) {
-            return; // PostgreSQL handles a stale file, and a number that now belongs to another process
+            return; // a stale file, or a number now used by another process, is left to PostgreSQL's own check
         }
         try (FileChannel channel = FileChannel.open(dataDirectory.resolve("epg-lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock lock = channel.tryLock()) {
