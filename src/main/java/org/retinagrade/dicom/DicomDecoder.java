@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Each file is checked before its pixels are read. The declared Rows, Columns, Samples
  * per Pixel, Bits Allocated and Number of Frames must be valid, and their product must fit
- * the pixel budget. For uncompressed data, the file must also contain that many bytes. Parsing
+ * the pixel budget. For uncompressed data, the file must also contain that many bytes.
+ * JPEG-LS and 12-bit JPEG Extended data are first decompressed by dcmtk (see
+ * {@link DcmtkTranscoder}); other encodings are decoded in this process. Parsing
  * runs on a thread of its own with a large stack and a time limit, so deeply nested sequences
  * or a hanging codec end as a {@link DicomDecodeException} rather than a crash.
  */
@@ -60,12 +62,19 @@ public final class DicomDecoder {
 
     private final long maxPixels;
     private final Duration timeout;
+    private final String toolSearchPath;
 
     public DicomDecoder() {
         this(DEFAULT_MAX_PIXELS, DEFAULT_TIMEOUT);
     }
 
     public DicomDecoder(long maxPixels, Duration timeout) {
+        this(maxPixels, timeout, null);
+    }
+
+    /** A decoder that looks for dcmtk's tools in the folders of {@code toolSearchPath} instead of the PATH. */
+    DicomDecoder(long maxPixels, Duration timeout, String toolSearchPath) {
+        this.toolSearchPath = toolSearchPath;
         if (maxPixels <= 0) {
             throw new IllegalArgumentException("invalid pixel budget " + maxPixels + ": expected a positive number");
         }
@@ -139,13 +148,17 @@ public final class DicomDecoder {
             syntax = streamSyntax;
         }
         Geometry geometry = Geometry.check(header, maxPixels);
-        if (!TransferSyntaxes.isNative(syntax) && !DECODABLE_ENCAPSULATED.contains(syntax)) {
+        String tool = DcmtkTranscoder.toolFor(syntax, geometry.bitsStored());
+        Path toolPath = tool == null ? null : DcmtkTranscoder.locate(tool, toolSearchPath);
+        if (tool != null && toolPath == null) {
+            String samples = tool.equals("dcmdjpeg") ? " with " + geometry.bitsStored() + "-bit samples" : "";
+            throw new DicomDecodeException("transfer syntax " + TransferSyntaxes.describe(syntax) + samples
+                    + " has no decoder available here: install dcmtk, whose " + tool + " decompresses it (bin/setup"
+                    + " installs it), then ingest the file again");
+        }
+        if (tool == null && !TransferSyntaxes.isNative(syntax) && !DECODABLE_ENCAPSULATED.contains(syntax)) {
             throw new DicomDecodeException("transfer syntax " + TransferSyntaxes.describe(syntax)
                     + " has no decoder available here");
-        }
-        if (syntax.equals("1.2.840.10008.1.2.4.51") && geometry.bitsStored() > 8) {
-            throw new DicomDecodeException("transfer syntax " + TransferSyntaxes.describe(syntax) + " with "
-                    + geometry.bitsStored() + "-bit samples has no decoder available here (8-bit only)");
         }
         String headerPhotometric = Attribute.getSingleStringValueOrEmptyString(header, TagFromName.PhotometricInterpretation).strip();
         boolean deflated = syntax.equals(TransferSyntaxes.DEFLATED_EXPLICIT_LITTLE);
@@ -155,13 +168,33 @@ public final class DicomDecoder {
         }
 
         AttributeList list = new AttributeList();
-        list.read(file.toFile());
+        String readSyntax = syntax;
+        if (toolPath == null) {
+            list.read(file.toFile());
+        } else {
+            // The whole file, pixel data included, is in memory once read, so the scratch copy goes at once.
+            Path scratch = Files.createTempDirectory("retinagrade-decode");
+            try {
+                Path decompressed = scratch.resolve("decompressed.dcm");
+                DcmtkTranscoder.transcode(toolPath, file, decompressed, timeout);
+                list.read(decompressed.toFile());
+                readSyntax = TransferSyntaxes.EXPLICIT_LITTLE;
+            } finally {
+                try (java.util.stream.Stream<Path> files = Files.list(scratch)) {
+                    for (Path path : files.toList()) {
+                        Files.deleteIfExists(path);
+                    }
+                }
+                Files.deleteIfExists(scratch);
+            }
+            headerPhotometric = Attribute.getSingleStringValueOrEmptyString(list, TagFromName.PhotometricInterpretation).strip();
+        }
         Attribute pixelData = list.get(TagFromName.PixelData);
         if (pixelData == null) {
             throw new DicomDecodeException("Pixel Data (7FE0,0010) is missing or truncated: "
                     + geometry + " declared, no complete pixel data read");
         }
-        if (TransferSyntaxes.isNative(syntax) && pixelData.getVL() < geometry.nativeBytes(headerPhotometric)) {
+        if (TransferSyntaxes.isNative(readSyntax) && pixelData.getVL() < geometry.nativeBytes(headerPhotometric)) {
             throw new DicomDecodeException("Pixel Data is truncated: " + pixelData.getVL() + " bytes where "
                     + geometry + " need " + geometry.nativeBytes(headerPhotometric));
         }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Tests of DicomDecoder on every file of the shared DICOM corpus that its INDEX.tsv lists. Each
  * file is either decoded or rejected with a reason, never a crash or a hang, and decoded pixels
- * agree with dcmtk's dcmj2pnm. The tests are skipped where the corpus or dcmtk is absent.
+ * agree with dcmtk's dcmj2pnm (dcml2pnm for JPEG-LS). The tests are skipped where the corpus or dcmtk is absent.
  */
 class SharedDicomCorpusTest {
 
@@ -84,8 +84,18 @@ class SharedDicomCorpusTest {
 
     @Test
     void unsupportedEncodingsNameTransferSyntax() {
-        assertTrue(rejected.get("pydicom/MR_small_jpeg_ls_lossless.dcm").contains("1.2.840.10008.1.2.4.80"));
         assertTrue(rejected.get("pydicom-data/HTJ2K_08_RGB.dcm").contains("1.2.840.10008.1.2.4.203"));
+    }
+
+    @Test
+    void jpegLsAndTwelveBitJpegDecodedThroughDcmtk() {
+        assumeTrue(DcmtkTranscoder.locate("dcmdjpls", null) != null && DcmtkTranscoder.locate("dcmdjpeg", null) != null,
+                "dcmtk is not installed; skipping");
+        for (String path : List.of("pydicom/MR_small_jpeg_ls_lossless.dcm", "pydicom/JPEGLSNearLossless_08.dcm",
+                "pydicom/JPGExtended.dcm")) {
+            assertNotNull(decoded.get(path), path + " was refused: " + rejected.get(path));
+        }
+        assertEquals(1024, decoded.get("pydicom/JPGExtended.dcm").frames().get(0).getHeight());
     }
 
     @Test
@@ -113,22 +123,24 @@ class SharedDicomCorpusTest {
             DicomDecoder.Decoded result = entry.getValue();
             Path reference = OUT.resolve(path.replace('/', '_') + ".pnm");
             boolean windowed = !result.colour() && DicomDecoder.VoiSettings.of(result.attributes()).windowed();
-            List<String> command = new ArrayList<>(List.of("/usr/bin/dcmj2pnm", "--quiet", windowed ? "+Wi" : "+Wm"));
+            // dcmj2pnm reads JPEG and JPEG 2000; dcmtk's JPEG-LS reader is dcml2pnm.
+            String renderer = result.transferSyntax().startsWith("1.2.840.10008.1.2.4.8") ? "/usr/bin/dcml2pnm" : "/usr/bin/dcmj2pnm";
+            List<String> command = new ArrayList<>(List.of(renderer, "--quiet", windowed ? "+Wi" : "+Wm"));
             if (windowed) {
                 command.add("1");
             }
             command.addAll(List.of(CORPUS.resolve(path).toString(), reference.toString()));
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes());
-            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "dcmj2pnm hung on " + path);
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), renderer + " hung on " + path);
             if (process.exitValue() != 0 || !Files.exists(reference)) {
-                table.add(path + "\t" + result.transferSyntax() + "\t-\tdcmj2pnm failed: " + output.strip().replace('\n', ' '));
+                table.add(path + "\t" + result.transferSyntax() + "\t-\t" + renderer + " failed: " + output.strip().replace('\n', ' '));
                 continue;
             }
             Pnm expected = Pnm.read(reference);
             byte[] ours = Pnm.samplesOf(result.frames().get(0));
             if (ours.length != expected.samples.length) {
-                problems.add(path + ": " + ours.length + " samples, dcmj2pnm " + expected.samples.length);
+                problems.add(path + ": " + ours.length + " samples, " + renderer + " " + expected.samples.length);
                 continue;
             }
             int max = 0;
@@ -152,7 +164,7 @@ class SharedDicomCorpusTest {
                 allowed = WINDOW_ROUNDING;
             }
             if (max > allowed) {
-                problems.add(path + ": differs from dcmj2pnm by up to " + max + " in " + differing + " samples");
+                problems.add(path + ": differs from " + renderer + " by up to " + max + " in " + differing + " samples");
             }
         }
         Files.write(OUT.resolve("dcmtk-comparison.tsv"), table);

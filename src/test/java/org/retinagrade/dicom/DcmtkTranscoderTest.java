@@ -1,0 +1,223 @@
+package org.retinagrade.dicom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.pixelmed.dicom.Attribute;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.AttributeTag;
+import com.pixelmed.dicom.CodeStringAttribute;
+import com.pixelmed.dicom.DecimalStringAttribute;
+import com.pixelmed.dicom.FileMetaInformation;
+import com.pixelmed.dicom.LongStringAttribute;
+import com.pixelmed.dicom.OtherWordAttribute;
+import com.pixelmed.dicom.TagFromName;
+import com.pixelmed.dicom.UniqueIdentifierAttribute;
+import com.pixelmed.dicom.UnsignedShortAttribute;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.opencv.core.Mat;
+import org.retinagrade.imaging.FundusPhantom;
+import org.retinagrade.imaging.Preprocessor;
+
+/**
+ * Tests of the encodings that dcmtk decompresses for DicomDecoder: JPEG-LS lossless and
+ * near-lossless, and JPEG Extended with 12-bit samples. The test writes uncompressed files
+ * itself, compresses them with dcmtk's encoders and checks that the decoded frames match
+ * those of the uncompressed file. It also checks the refusals when the tool is missing, fails
+ * or hangs.
+ */
+class DcmtkTranscoderTest {
+
+    private static final Path SCRATCH = Path.of("target", "dcmtk-transcoder-test").toAbsolutePath();
+    private static final String JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80";
+
+    @BeforeAll
+    static void scratch() throws Exception {
+        if (Files.exists(SCRATCH)) {
+            try (var walk = Files.walk(SCRATCH)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
+        Files.createDirectories(SCRATCH);
+    }
+
+    @Test
+    void jpegLsLosslessColourDecodesToTheSamePixels() throws Exception {
+        Path original = writeColourPhotograph(SCRATCH.resolve("colour.dcm"));
+        Path compressed = compress("dcmcjpls", original, SCRATCH.resolve("colour-jls.dcm"));
+
+        DicomDecoder decoder = new DicomDecoder();
+        DicomDecoder.Decoded expected = decoder.decode(original);
+        DicomDecoder.Decoded decoded = decoder.decode(compressed);
+
+        assertEquals(JPEG_LS_LOSSLESS, decoded.transferSyntax());
+        assertTrue(decoded.colour());
+        assertArrayEquals(Pnm.samplesOf(expected.frames().get(0)), Pnm.samplesOf(decoded.frames().get(0)));
+        assertEquals(TransferSyntaxes.EXPLICIT_LITTLE,
+                Attribute.getSingleStringValueOrEmptyString(decoded.attributes(), TagFromName.TransferSyntaxUID),
+                "the attributes describe the decompressed pixel data");
+    }
+
+    @Test
+    void twelveBitEncodingsDecodeWithinTolerance() throws Exception {
+        Path original = writeTwelveBitImage(SCRATCH.resolve("twelve.dcm"));
+        DicomDecoder decoder = new DicomDecoder();
+        byte[] expected = Pnm.samplesOf(decoder.decode(original).frames().get(0));
+
+        Path lossless = compress("dcmcjpls", original, SCRATCH.resolve("twelve-jls.dcm"));
+        assertArrayEquals(expected, Pnm.samplesOf(decoder.decode(lossless).frames().get(0)));
+
+        // Near-lossless with a deviation of 2 of 4096 levels, and 12-bit JPEG Extended: within 2 of 256 after the window.
+        Path nearLossless = compress("dcmcjpls", original, SCRATCH.resolve("twelve-jls-near.dcm"), "+en", "+md", "2");
+        DicomDecoder.Decoded near = decoder.decode(nearLossless);
+        assertEquals("1.2.840.10008.1.2.4.81", near.transferSyntax());
+        assertTrue(maxDifference(expected, Pnm.samplesOf(near.frames().get(0))) <= 2);
+
+        Path extended = compress("dcmcjpeg", original, SCRATCH.resolve("twelve-extended.dcm"), "+ee");
+        DicomDecoder.Decoded twelve = decoder.decode(extended);
+        assertEquals("1.2.840.10008.1.2.4.51", twelve.transferSyntax());
+        int difference = maxDifference(expected, Pnm.samplesOf(twelve.frames().get(0)));
+        assertTrue(difference <= 2, "12-bit JPEG Extended differs by " + difference);
+    }
+
+    @Test
+    void missingToolNamesTheSyntaxAndWhatToInstall() throws Exception {
+        Path compressed = compress("dcmcjpls", writeColourPhotograph(SCRATCH.resolve("missing.dcm")),
+                SCRATCH.resolve("missing-jls.dcm"));
+        Path empty = Files.createDirectories(SCRATCH.resolve("no-tools"));
+        DicomDecoder decoder = new DicomDecoder(DicomDecoder.DEFAULT_MAX_PIXELS, Duration.ofSeconds(30), empty.toString());
+
+        DicomDecodeException refused = assertThrows(DicomDecodeException.class, () -> decoder.decode(compressed));
+
+        assertTrue(refused.getMessage().contains(JPEG_LS_LOSSLESS + " (JPEG-LS Lossless)"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("install dcmtk, whose dcmdjpls"), refused.getMessage());
+    }
+
+    @Test
+    void failingOrHangingToolIsRefusedWithItsReason() throws Exception {
+        Path compressed = compress("dcmcjpls", writeColourPhotograph(SCRATCH.resolve("broken.dcm")),
+                SCRATCH.resolve("broken-jls.dcm"));
+
+        Path failing = fakeTool("failing", "echo 'W: a warning first'\necho 'E: cannot decode this frame' >&2\nexit 1");
+        DicomDecoder withFailing = new DicomDecoder(DicomDecoder.DEFAULT_MAX_PIXELS, Duration.ofSeconds(30), failing.toString());
+        DicomDecodeException failed = assertThrows(DicomDecodeException.class, () -> withFailing.decode(compressed));
+        assertEquals("dcmdjpls could not decompress the pixel data (exit status 1): E: cannot decode this frame",
+                failed.getMessage());
+
+        Path hanging = fakeTool("hanging", "exec sleep 60");
+        DicomDecoder withHanging = new DicomDecoder(DicomDecoder.DEFAULT_MAX_PIXELS, Duration.ofSeconds(2), hanging.toString());
+        long start = System.nanoTime();
+        DicomDecodeException stopped = assertThrows(DicomDecodeException.class, () -> withHanging.decode(compressed));
+        assertTrue(stopped.getMessage().contains("timed out after 2 s") || stopped.getMessage().contains("within 2 s"),
+                stopped.getMessage());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20), "the hanging tool held the decoder");
+    }
+
+    /** Writes an 8-bit RGB Ophthalmic Photography object of a phantom fundus, uncompressed. */
+    private static Path writeColourPhotograph(Path file) throws Exception {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(new FundusPhantom(96).render(2, true, 11), "png", png);
+        Mat rgb = Preprocessor.decode(png.toByteArray());
+        AttributeList list = OphthalmicPhotography.build(rgb, new OphthalmicPhotography.Identity("P-JLS", "TEST^JLS",
+                "study-jls", LocalDate.of(2025, 5, 6), "ACC1", "L", "series-jls", "instance-" + file.getFileName(), 1));
+        try (OutputStream out = Files.newOutputStream(file)) {
+            OphthalmicPhotography.write(list, out, "TEST");
+        }
+        return file;
+    }
+
+    /** Writes a 96x64 MONOCHROME2 image with 12 of 16 bits stored: a ramp over the full range plus noise. */
+    private static Path writeTwelveBitImage(Path file) throws Exception {
+        int rows = 64;
+        int columns = 96;
+        AttributeList list = new AttributeList();
+        text(list, new UniqueIdentifierAttribute(TagFromName.SOPClassUID), "1.2.840.10008.5.1.4.1.1.7");
+        text(list, new UniqueIdentifierAttribute(TagFromName.SOPInstanceUID), "1.2.826.0.1.3680043.10.1234.12.1");
+        text(list, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), "1.2.826.0.1.3680043.10.1234.12.2");
+        text(list, new UniqueIdentifierAttribute(TagFromName.SeriesInstanceUID), "1.2.826.0.1.3680043.10.1234.12.3");
+        text(list, new CodeStringAttribute(TagFromName.Modality), "OT");
+        text(list, new LongStringAttribute(TagFromName.PatientID), "P-TWELVE");
+        text(list, new CodeStringAttribute(TagFromName.PhotometricInterpretation), "MONOCHROME2");
+        text(list, new DecimalStringAttribute(TagFromName.WindowCenter), "2048");
+        text(list, new DecimalStringAttribute(TagFromName.WindowWidth), "4096");
+        unsigned(list, TagFromName.Rows, rows);
+        unsigned(list, TagFromName.Columns, columns);
+        unsigned(list, TagFromName.SamplesPerPixel, 1);
+        unsigned(list, TagFromName.BitsAllocated, 16);
+        unsigned(list, TagFromName.BitsStored, 12);
+        unsigned(list, TagFromName.HighBit, 11);
+        unsigned(list, TagFromName.PixelRepresentation, 0);
+        short[] samples = new short[rows * columns];
+        Random random = new Random(12);
+        for (int y = 0; y < rows; y++) {
+            for (int x = 0; x < columns; x++) {
+                int value = (x * 4095 / (columns - 1) + y * 8 + random.nextInt(9)) % 4096;
+                samples[y * columns + x] = (short) value;
+            }
+        }
+        OtherWordAttribute pixels = new OtherWordAttribute(TagFromName.PixelData);
+        pixels.setValues(samples);
+        list.put(pixels);
+        FileMetaInformation.addFileMetaInformation(list, TransferSyntaxes.EXPLICIT_LITTLE, "TEST");
+        list.write(file.toFile(), TransferSyntaxes.EXPLICIT_LITTLE, true, true);
+        return file;
+    }
+
+    private static void text(AttributeList list, Attribute attribute, String value) throws Exception {
+        attribute.addValue(value);
+        list.put(attribute);
+    }
+
+    private static void unsigned(AttributeList list, AttributeTag tag, int value) throws Exception {
+        Attribute attribute = new UnsignedShortAttribute(tag);
+        attribute.addValue(value);
+        list.put(attribute);
+    }
+
+    /** Compresses a file with one of dcmtk's encoders, which the test needs (bin/setup installs dcmtk). */
+    private static Path compress(String encoder, Path in, Path out, String... options) throws Exception {
+        Path tool = DcmtkTranscoder.locate(encoder, null);
+        assumeTrue(tool != null, "dcmtk's " + encoder + " is not installed; skipping");
+        List<String> command = new ArrayList<>(List.of(tool.toString()));
+        command.addAll(List.of(options));
+        command.addAll(List.of(in.toString(), out.toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), encoder + " hung");
+        assertEquals(0, process.exitValue(), encoder + " failed: " + output);
+        return out;
+    }
+
+    /** Writes an executable dcmdjpls stand-in with the given shell body into a folder of its own. */
+    private static Path fakeTool(String folder, String body) throws Exception {
+        Path dir = Files.createDirectories(SCRATCH.resolve(folder));
+        Path tool = dir.resolve("dcmdjpls");
+        Files.writeString(tool, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
+    }
+
+    private static int maxDifference(byte[] expected, byte[] actual) {
+        assertEquals(expected.length, actual.length);
+        int max = 0;
+        for (int i = 0; i < expected.length; i++) {
+            max = Math.max(max, Math.abs((expected[i] & 0xff) - (actual[i] & 0xff)));
+        }
+        return max;
+    }
+}
