@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * per Pixel, Bits Allocated and Number of Frames must be valid, and their product must fit
  * the pixel budget. For uncompressed data, the file must also contain that many bytes.
  * JPEG-LS and 12-bit JPEG Extended data are first decompressed by dcmtk (see
- * {@link DcmtkTranscoder}); other encodings are decoded in this process. Parsing
+ * {@link ExternalDecompressor}); other encodings are decoded in this process. Parsing
  * runs on a thread of its own with a large stack and a time limit, so deeply nested sequences
  * or a hanging codec end as a {@link DicomDecodeException} rather than a crash.
  */
@@ -148,13 +148,13 @@ public final class DicomDecoder {
             syntax = streamSyntax;
         }
         Geometry geometry = Geometry.check(header, maxPixels);
-        String tool = DcmtkTranscoder.toolFor(syntax, geometry.bitsStored());
-        Path toolPath = tool == null ? null : DcmtkTranscoder.locate(tool, toolSearchPath);
+        String tool = ExternalDecompressor.toolFor(syntax, geometry.bitsStored());
+        Path toolPath = tool == null ? null : ExternalDecompressor.locate(tool, toolSearchPath);
         if (tool != null && toolPath == null) {
             String samples = tool.equals("dcmdjpeg") ? " with " + geometry.bitsStored() + "-bit samples" : "";
             throw new DicomDecodeException("transfer syntax " + TransferSyntaxes.describe(syntax) + samples
-                    + " has no decoder available here: install dcmtk, whose " + tool + " decompresses it (bin/setup"
-                    + " installs it), then ingest the file again");
+                    + " has no decoder available here: install " + ExternalDecompressor.packageOf(tool) + ", whose " + tool
+                    + " decompresses it (bin/setup installs it), then ingest the file again");
         }
         if (tool == null && !TransferSyntaxes.isNative(syntax) && !DECODABLE_ENCAPSULATED.contains(syntax)) {
             throw new DicomDecodeException("transfer syntax " + TransferSyntaxes.describe(syntax)
@@ -176,7 +176,7 @@ public final class DicomDecoder {
             Path scratch = Files.createTempDirectory("retinagrade-decode");
             try {
                 Path decompressed = scratch.resolve("decompressed.dcm");
-                DcmtkTranscoder.transcode(toolPath, file, decompressed, timeout);
+                ExternalDecompressor.transcode(toolPath, file, decompressed, timeout);
                 list.read(decompressed.toFile());
                 readSyntax = TransferSyntaxes.EXPLICIT_LITTLE;
             } finally {

@@ -13,12 +13,15 @@ import com.pixelmed.dicom.CodeStringAttribute;
 import com.pixelmed.dicom.DecimalStringAttribute;
 import com.pixelmed.dicom.FileMetaInformation;
 import com.pixelmed.dicom.LongStringAttribute;
+import com.pixelmed.dicom.OtherByteAttributeMultipleCompressedFrames;
 import com.pixelmed.dicom.OtherWordAttribute;
 import com.pixelmed.dicom.TagFromName;
 import com.pixelmed.dicom.UniqueIdentifierAttribute;
 import com.pixelmed.dicom.UnsignedShortAttribute;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -35,16 +38,17 @@ import org.retinagrade.imaging.FundusPhantom;
 import org.retinagrade.imaging.Preprocessor;
 
 /**
- * Tests of the encodings that dcmtk decompresses for DicomDecoder: JPEG-LS lossless and
- * near-lossless, and JPEG Extended with 12-bit samples. The test writes uncompressed files
- * itself, compresses them with dcmtk's encoders and checks that the decoded frames match
- * those of the uncompressed file. It also checks the refusals when the tool is missing, fails
+ * Tests of the encodings that external tools decompress for DicomDecoder: JPEG-LS lossless and
+ * near-lossless and JPEG Extended with 12-bit samples (dcmtk), and High-Throughput JPEG 2000
+ * (OpenJPEG). The test writes uncompressed files itself, compresses them with dcmtk's
+ * encoders or OpenJPH's and checks that the decoded frames match those of the uncompressed file. It also checks the refusals when the tool is missing, fails
  * or hangs.
  */
-class DcmtkTranscoderTest {
+class ExternalDecompressorTest {
 
     private static final Path SCRATCH = Path.of("target", "dcmtk-transcoder-test").toAbsolutePath();
     private static final String JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80";
+    private static final String HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201";
 
     @BeforeAll
     static void scratch() throws Exception {
@@ -71,6 +75,44 @@ class DcmtkTranscoderTest {
         assertEquals(TransferSyntaxes.EXPLICIT_LITTLE,
                 Attribute.getSingleStringValueOrEmptyString(decoded.attributes(), TagFromName.TransferSyntaxUID),
                 "the attributes describe the decompressed pixel data");
+    }
+
+    @Test
+    void htj2kLosslessColourDecodesToTheSamePixels() throws Exception {
+        assumeTrue(ExternalDecompressor.locate("opj_decompress", null) != null, "OpenJPEG's opj_decompress is not installed; skipping");
+        Path original = writeColourPhotograph(SCRATCH.resolve("ht-original.dcm"));
+        DicomDecoder decoder = new DicomDecoder();
+        DicomDecoder.Decoded expected = decoder.decode(original);
+        BufferedImage frame = expected.frames().get(0);
+
+        // OpenJPH encodes the frame losslessly (reversible wavelet and RCT colour transform); the test wraps
+        // its codestream as High-Throughput JPEG 2000 (Lossless Only) Pixel Data, one fragment.
+        Path ppm = SCRATCH.resolve("ht-original.ppm");
+        try (OutputStream out = Files.newOutputStream(ppm)) {
+            out.write(("P6\n" + frame.getWidth() + " " + frame.getHeight() + "\n255\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(Pnm.samplesOf(frame));
+        }
+        Path codestream = SCRATCH.resolve("ht.j2c");
+        run("ojph_compress", "-i", ppm.toString(), "-o", codestream.toString(), "-reversible", "true");
+        AttributeList list = new AttributeList();
+        list.read(original.toFile());
+        list.put(new OtherByteAttributeMultipleCompressedFrames(TagFromName.PixelData, new byte[][] {Files.readAllBytes(codestream)}));
+        list.remove(TagFromName.PhotometricInterpretation);
+        text(list, new CodeStringAttribute(TagFromName.PhotometricInterpretation), "YBR_RCT");
+        list.remove(TagFromName.TransferSyntaxUID);
+        list.remove(TagFromName.FileMetaInformationGroupLength);
+        FileMetaInformation.addFileMetaInformation(list, HTJ2K_LOSSLESS, "TEST");
+        Path compressed = SCRATCH.resolve("ht.dcm");
+        list.write(compressed.toFile(), HTJ2K_LOSSLESS, true, true);
+
+        DicomDecoder.Decoded decoded = decoder.decode(compressed);
+
+        assertEquals(HTJ2K_LOSSLESS, decoded.transferSyntax());
+        assertEquals("RGB", Attribute.getSingleStringValueOrEmptyString(decoded.attributes(), TagFromName.PhotometricInterpretation),
+                "OpenJPEG reverses the RCT, so the stored copy is described as RGB");
+        assertEquals("00", Attribute.getSingleStringValueOrEmptyString(decoded.attributes(), TagFromName.LossyImageCompression),
+                "a reversible codestream keeps the writer's 00 (not lossy)");
+        assertArrayEquals(Pnm.samplesOf(frame), Pnm.samplesOf(decoded.frames().get(0)));
     }
 
     @Test
@@ -191,16 +233,22 @@ class DcmtkTranscoderTest {
 
     /** Compresses a file with one of dcmtk's encoders, which the test needs (bin/setup installs dcmtk). */
     private static Path compress(String encoder, Path in, Path out, String... options) throws Exception {
-        Path tool = DcmtkTranscoder.locate(encoder, null);
-        assumeTrue(tool != null, "dcmtk's " + encoder + " is not installed; skipping");
+        List<String> arguments = new ArrayList<>(List.of(options));
+        arguments.addAll(List.of(in.toString(), out.toString()));
+        run(encoder, arguments.toArray(String[]::new));
+        return out;
+    }
+
+    /** Runs an encoder that bin/setup installs; the test is skipped where it is missing. */
+    private static void run(String encoder, String... arguments) throws Exception {
+        Path tool = ExternalDecompressor.locate(encoder, null);
+        assumeTrue(tool != null, encoder + " is not installed (bin/setup installs it); skipping");
         List<String> command = new ArrayList<>(List.of(tool.toString()));
-        command.addAll(List.of(options));
-        command.addAll(List.of(in.toString(), out.toString()));
+        command.addAll(List.of(arguments));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes());
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), encoder + " hung");
         assertEquals(0, process.exitValue(), encoder + " failed: " + output);
-        return out;
     }
 
     /** Writes an executable dcmdjpls stand-in with the given shell body into a folder of its own. */
