@@ -31,8 +31,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Each file is checked before its pixels are read. The declared Rows, Columns, Samples
  * per Pixel, Bits Allocated and Number of Frames must be valid, and their product must fit
  * the pixel budget. For uncompressed data, the file must also contain that many bytes.
- * JPEG-LS and 12-bit JPEG Extended data are first decompressed by dcmtk (see
- * {@link ExternalDecompressor}); other encodings are decoded in this process. Parsing
+ * JPEG-LS and 12-bit JPEG Extended data are first decompressed by dcmtk, and HTJ2K data by
+ * OpenJPEG (see {@link ExternalDecompressor}). Other encodings are decoded in this process. Parsing
  * runs on a thread of its own with a large stack and a time limit, so deeply nested sequences
  * or a hanging codec end as a {@link DicomDecodeException} rather than a crash.
  */
@@ -72,7 +72,7 @@ public final class DicomDecoder {
         this(maxPixels, timeout, null);
     }
 
-    /** A decoder that looks for dcmtk's tools in the folders of {@code toolSearchPath} instead of the PATH. */
+    /** A decoder that looks for the external decompression tools in the folders of {@code toolSearchPath}, not the PATH. */
     DicomDecoder(long maxPixels, Duration timeout, String toolSearchPath) {
         this.toolSearchPath = toolSearchPath;
         if (maxPixels <= 0) {

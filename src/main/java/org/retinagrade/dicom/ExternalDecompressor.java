@@ -146,7 +146,7 @@ final class ExternalDecompressor {
         }
 
         if (frames.stream().anyMatch(ExternalDecompressor::irreversible)) {
-            // The decoded samples are not the original ones: say so, as PS3.3 C.7.6.1.1.5 asks of a decompressed copy.
+            // The decoded samples differ from the original ones, so the copy is marked as lossy compressed.
             Attribute lossy = new CodeStringAttribute(TagFromName.LossyImageCompression);
             lossy.addValue("01");
             list.put(lossy);
@@ -186,7 +186,7 @@ final class ExternalDecompressor {
 
     /**
      * Reads the compressed frames of the encapsulated Pixel Data that starts at {@code offset}
-     * (just past its tag; PS3.5 A.4): the Basic Offset Table item, fragment items and the
+     * (just past its tag): the Basic Offset Table item, fragment items and the
      * sequence delimiter. Frames are split by the offset table, else one fragment per frame,
      * else at fragments that start a JPEG 2000 codestream (SOC marker FF4F).
      */
@@ -229,7 +229,7 @@ final class ExternalDecompressor {
                 position += 8 + length;
             }
             if (fragments.isEmpty()) {
-                throw new DicomDecodeException("encapsulated Pixel Data holds no fragments");
+                throw new DicomDecodeException("encapsulated Pixel Data contains no fragments");
             }
             return splitFrames(fragments, fragmentOffsets, offsetTable, frameCount);
         }
@@ -237,7 +237,7 @@ final class ExternalDecompressor {
 
     /**
      * Returns true when a JPEG 2000 codestream uses the irreversible 9/7 wavelet: the
-     * transformation byte of its COD marker segment (ISO/IEC 15444-1 A.6.1) is 0.
+     * transformation byte of the COD marker segment in its main header is 0.
      */
     static boolean irreversible(byte[] codestream) {
         int position = 2; // past SOC
@@ -288,7 +288,7 @@ final class ExternalDecompressor {
             }
         }
         if (frames.size() != frameCount) {
-            throw new DicomDecodeException("encapsulated Pixel Data holds " + frames.size() + " frames where Number of Frames"
+            throw new DicomDecodeException("encapsulated Pixel Data contains " + frames.size() + " frames where Number of Frames"
                     + " declares " + frameCount);
         }
         List<byte[]> joined = new ArrayList<>();

@@ -61,7 +61,7 @@ class ExternalDecompressorTest {
     }
 
     @Test
-    void jpegLsLosslessColourDecodesToTheSamePixels() throws Exception {
+    void jpegLsColourDecodesLossless() throws Exception {
         Path original = writeColourPhotograph(SCRATCH.resolve("colour.dcm"));
         Path compressed = compress("dcmcjpls", original, SCRATCH.resolve("colour-jls.dcm"));
 
@@ -78,15 +78,15 @@ class ExternalDecompressorTest {
     }
 
     @Test
-    void htj2kLosslessColourDecodesToTheSamePixels() throws Exception {
+    void htj2kColourDecodesLossless() throws Exception {
         assumeTrue(ExternalDecompressor.locate("opj_decompress", null) != null, "OpenJPEG's opj_decompress is not installed; skipping");
         Path original = writeColourPhotograph(SCRATCH.resolve("ht-original.dcm"));
         DicomDecoder decoder = new DicomDecoder();
         DicomDecoder.Decoded expected = decoder.decode(original);
         BufferedImage frame = expected.frames().get(0);
 
-        // OpenJPH encodes the frame losslessly (reversible wavelet and RCT colour transform); the test wraps
-        // its codestream as High-Throughput JPEG 2000 (Lossless Only) Pixel Data, one fragment.
+        // OpenJPH encodes the frame losslessly, with the reversible wavelet and the RCT colour transform.
+        // The test wraps its codestream as High-Throughput JPEG 2000 (Lossless Only) Pixel Data in one fragment.
         Path ppm = SCRATCH.resolve("ht-original.ppm");
         try (OutputStream out = Files.newOutputStream(ppm)) {
             out.write(("P6\n" + frame.getWidth() + " " + frame.getHeight() + "\n255\n").getBytes(StandardCharsets.US_ASCII));
@@ -138,7 +138,7 @@ class ExternalDecompressorTest {
     }
 
     @Test
-    void missingToolNamesTheSyntaxAndWhatToInstall() throws Exception {
+    void missingToolNamesPackage() throws Exception {
         Path compressed = compress("dcmcjpls", writeColourPhotograph(SCRATCH.resolve("missing.dcm")),
                 SCRATCH.resolve("missing-jls.dcm"));
         Path empty = Files.createDirectories(SCRATCH.resolve("no-tools"));
@@ -151,7 +151,7 @@ class ExternalDecompressorTest {
     }
 
     @Test
-    void failingOrHangingToolIsRefusedWithItsReason() throws Exception {
+    void failingOrHangingToolRejected() throws Exception {
         Path compressed = compress("dcmcjpls", writeColourPhotograph(SCRATCH.resolve("broken.dcm")),
                 SCRATCH.resolve("broken-jls.dcm"));
 

@@ -95,7 +95,7 @@ class SharedDicomCorpusTest {
         assertEquals("RGB", result.photometric());
         assertEquals("01", Attribute.getSingleStringValueOrEmptyString(result.attributes(), TagFromName.LossyImageCompression),
                 "the irreversible wavelet is recorded as lossy compression");
-        // OpenJPH is a second, independent HTJ2K decoder: both must give the same samples.
+        // OpenJPH is a second HTJ2K decoder, written independently of OpenJPEG.
         Path ojph = ExternalDecompressor.locate("ojph_expand", null);
         assumeTrue(ojph != null, "OpenJPH's ojph_expand is not installed; skipping the comparison");
         Path file = CORPUS.resolve(path);
@@ -129,7 +129,7 @@ class SharedDicomCorpusTest {
     }
 
     @Test
-    void jpegLsAndTwelveBitJpegDecodedThroughDcmtk() {
+    void jpegLsAndTwelveBitJpegDecoded() {
         assumeTrue(ExternalDecompressor.locate("dcmdjpls", null) != null && ExternalDecompressor.locate("dcmdjpeg", null) != null,
                 "dcmtk is not installed; skipping");
         for (String path : List.of("pydicom/MR_small_jpeg_ls_lossless.dcm", "pydicom/JPEGLSNearLossless_08.dcm",
@@ -164,7 +164,7 @@ class SharedDicomCorpusTest {
             DicomDecoder.Decoded result = entry.getValue();
             Path reference = OUT.resolve(path.replace('/', '_') + ".pnm");
             boolean windowed = !result.colour() && DicomDecoder.VoiSettings.of(result.attributes()).windowed();
-            // dcmj2pnm reads JPEG and JPEG 2000; dcmtk's JPEG-LS reader is dcml2pnm.
+            // dcmj2pnm reads JPEG, and dcml2pnm reads JPEG-LS.
             String renderer = result.transferSyntax().startsWith("1.2.840.10008.1.2.4.8") ? "/usr/bin/dcml2pnm" : "/usr/bin/dcmj2pnm";
             List<String> command = new ArrayList<>(List.of(renderer, "--quiet", windowed ? "+Wi" : "+Wm"));
             if (windowed) {
