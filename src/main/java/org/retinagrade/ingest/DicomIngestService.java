@@ -317,6 +317,12 @@ public class DicomIngestService {
             job.quarantined = (int) IngestJobItem.count("jobId = ?1 and status = 'quarantined'", jobId);
             job.status = status;
             job.finishedAt = Instant.now();
+            long unapplied = IngestJobItem.count("jobId = ?1 and message like '%given here was not applied%'", jobId);
+            if (unapplied > 0) {
+                LOG.warnf("ingest job %d: %s not applied because the image already had a different label; list the items"
+                        + " with `retinagrade ingest jobs %d`", jobId, unapplied == 1 ? "1 label was" : unapplied + " labels were",
+                        jobId);
+            }
             auditTrail.append(actor, "ingest." + status, "ingest_job", job.id, Map.of("items", job.readCount,
                     "stored", job.stored, "duplicates", job.duplicates, "quarantined", job.quarantined));
             return job;
@@ -436,10 +442,18 @@ public class DicomIngestService {
             instance.persist();
 
             Long firstImage = null;
+            List<String> notes = new ArrayList<>();
+            if (frames.size() > 1) {
+                notes.add(frames.size() + " frames");
+            }
             for (int i = 0; i < frames.size(); i++) {
                 String sha = ContentStore.sha256(frames.get(i));
                 Image image = Image.findBySha256(sha);
-                if (image == null) {
+                if (image != null) {
+                    // One image row per distinct pixel content: this frame joins the cohort as that image.
+                    notes.add((frames.size() == 1 ? "pixels" : "frame " + (i + 1)) + " identical to image " + image.id
+                            + " (" + image.sopInstanceUid + "), which it shares");
+                } else {
                     image = new Image();
                     image.sha256 = sha;
                     image.sizeBytes = frames.get(i).length;
@@ -464,10 +478,13 @@ public class DicomIngestService {
                 if (firstImage == null) {
                     firstImage = image.id;
                 }
-                addMember(session.cohort, image.id, finalLabel);
+                String note = addMember(session, image.id, finalLabel);
+                if (note != null) {
+                    notes.add(note);
+                }
             }
             recordItem(session, sourceRef, "stored", storedUid, sourceSha, firstImage,
-                    frames.size() == 1 ? null : frames.size() + " frames");
+                    notes.isEmpty() ? null : String.join("; ", notes));
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("sop_instance_uid", storedUid);
             details.put("sha256", storedSha);
@@ -486,26 +503,66 @@ public class DicomIngestService {
                 && metadata.sopClassUid().startsWith("1.2.840.10008.5.1.4.1.1.77.1.5"));
     }
 
-    private void addMember(Cohort cohort, long imageId, Integer label) {
+    /**
+     * Adds the image to the session's cohort with the label. A stored label is never overwritten:
+     * returns a note when a missing label was filled in or a different label was not applied, else null.
+     */
+    private String addMember(Session session, long imageId, Integer label) {
+        Cohort cohort = session.cohort;
         CohortMember member = CohortMember.findById(new CohortMember.Key(cohort.id, imageId));
         if (member == null) {
             member = new CohortMember();
             member.key = new CohortMember.Key(cohort.id, imageId);
             member.label = label == null ? null : label.shortValue();
             member.persist();
-        } else if (member.label == null && label != null) {
-            member.label = label.shortValue();
+            return null;
         }
+        if (label == null || (member.label != null && member.label.intValue() == label)) {
+            return null;
+        }
+        if (member.label == null) {
+            member.label = label.shortValue();
+            auditTrail.append(session.options.actor(), "cohort.member.labelled", "cohort", cohort.id,
+                    Map.of("image", imageId, "label", label.toString()));
+            return "label " + label + " added to image " + imageId;
+        }
+        return "image " + imageId + " keeps its label " + member.label + " in cohort " + cohort.name + "; the label " + label
+                + " given here was not applied";
+    }
+
+    /**
+     * Returns the image rows of a stored instance: those made from its frames or, when its pixels
+     * were identical to an earlier instance's, the image that its stored item points to.
+     */
+    private static List<Image> imagesOf(DicomInstance known) {
+        List<Image> images = Image.list("dicomInstanceId", known.id);
+        if (!images.isEmpty()) {
+            return images;
+        }
+        // NOTE: a multi-frame instance records only its first image on the item, so its other shared frames are not found.
+        IngestJobItem item = IngestJobItem.find("sopInstanceUid = ?1 and status = 'stored' and imageId is not null",
+                known.sopInstanceUid).firstResult();
+        return item == null ? List.of() : List.of(Image.<Image>findById(item.imageId));
+    }
+
+    /** Adds the instance's images to the session's cohort and returns the message joined with any label notes. */
+    private String addMembers(Session session, List<Image> images, Integer label, String message) {
+        List<String> notes = new ArrayList<>(List.of(message));
+        for (Image image : images) {
+            String note = addMember(session, image.id, label);
+            if (note != null) {
+                notes.add(note);
+            }
+        }
+        return String.join("; ", notes);
     }
 
     private Outcome duplicate(Session session, String sourceRef, DicomInstance known, Integer label, String message) {
         return QuarkusTransaction.requiringNew().call(() -> {
-            List<Image> images = Image.list("dicomInstanceId", known.id);
-            for (Image image : images) {
-                addMember(session.cohort, image.id, label);
-            }
+            List<Image> images = imagesOf(known);
+            String noted = addMembers(session, images, label, message);
             recordItem(session, sourceRef, "duplicate", known.sopInstanceUid, known.sourceSha256,
-                    images.isEmpty() ? null : images.get(0).id, message);
+                    images.isEmpty() ? null : images.get(0).id, noted);
             return Outcome.DUPLICATE;
         });
     }
@@ -584,13 +641,10 @@ public class DicomIngestService {
     public void markStored(Session session, String sourceRef, String storedUid) {
         QuarkusTransaction.requiringNew().run(() -> {
             DicomInstance known = DicomInstance.findBySopInstanceUid(storedUid);
-            List<Image> images = Image.list("dicomInstanceId", known.id);
-            Integer label = session.labelOf(storedUid, null);
-            for (Image image : images) {
-                addMember(session.cohort, image.id, label);
-            }
+            List<Image> images = imagesOf(known);
+            String noted = addMembers(session, images, session.labelOf(storedUid, null), "already stored; not fetched again");
             recordItem(session, sourceRef, "duplicate", storedUid, known.sourceSha256,
-                    images.isEmpty() ? null : images.get(0).id, "already stored; not fetched again");
+                    images.isEmpty() ? null : images.get(0).id, noted);
         });
     }
 

@@ -122,6 +122,38 @@ class DicomIngestTest {
     }
 
     @Test
+    void identicalPixelsShareImageKeepLabel() throws Exception {
+        Path folder = fresh("identical-pixels");
+        Mat rgb = phantom(2, 31);
+        write(OphthalmicPhotography.build(rgb, identity("same-a", 1)), folder.resolve("a.dcm"));
+        write(OphthalmicPhotography.build(rgb, identity("same-b", 2)), folder.resolve("b.dcm"));
+        Path labels = Files.writeString(SCRATCH.resolve("identical-pixels.csv"), "image,level\na,2\nb,3\n");
+
+        IngestJob job = service.ingestFolder(folder, new DicomIngestService.Options("dicom-shared", "dicom-test", false, labels,
+                DicomDecoder.DEFAULT_MAX_PIXELS, "test"), line -> { });
+
+        assertEquals(2, job.stored, job.summary());
+        String message = itemMessage(job.id, "b.dcm");
+        assertTrue(message.contains("pixels identical to image"), message);
+        assertTrue(message.contains("keeps its label 2 in cohort dicom-shared; the label 3 given here was not applied"), message);
+        CohortService.Summary summary = cohortService.summary("dicom-shared").get();
+        assertEquals(1, summary.members());
+        assertEquals(1L, summary.perGrade().get("2"));
+
+        // Into another cohort both files are duplicates, and the one whose pixels were shared still finds its image.
+        IngestJob other = service.ingestFolder(folder, new DicomIngestService.Options("dicom-shared-other", "dicom-test", false,
+                labels, DicomDecoder.DEFAULT_MAX_PIXELS, "test"), line -> { });
+        assertEquals(2, other.duplicates, other.summary());
+        assertTrue(itemMessage(other.id, "b.dcm").contains("the label 3 given here was not applied"), itemMessage(other.id, "b.dcm"));
+        assertEquals(1, cohortService.summary("dicom-shared-other").get().members());
+    }
+
+    private static String itemMessage(long jobId, String sourceRef) {
+        return QuarkusTransaction.requiringNew().call(() -> IngestJobItem.<IngestJobItem>find("jobId = ?1 and sourceRef = ?2",
+                jobId, sourceRef).firstResult().message);
+    }
+
+    @Test
     void badFilesQuarantinedBatchContinues() throws Exception {
         Path folder = fresh("bad");
         Mat image = phantom(2, 5);
