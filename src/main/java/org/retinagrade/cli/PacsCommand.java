@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.retinagrade.ingest.IngestJob;
+import org.retinagrade.pacs.DicomWebClient;
+import org.retinagrade.pacs.DicomWebSettings;
 import org.retinagrade.pacs.PacsClient;
 import org.retinagrade.pacs.PacsException;
 import org.retinagrade.pacs.PacsListener;
@@ -21,7 +23,8 @@ import picocli.CommandLine.Option;
 /** The {@code retinagrade pacs ...} commands, which query, retrieve from and receive from a PACS over DICOM. */
 @Command(name = "pacs", mixinStandardHelpOptions = true,
         description = {
-            "Query and retrieve from a PACS over DICOM (C-ECHO, C-FIND, C-MOVE, C-GET) and receive pushed images (C-STORE).",
+            "Query and retrieve from a PACS over DICOM (C-ECHO, C-FIND, C-MOVE, C-GET) or DICOMweb (QIDO-RS, WADO-RS),"
+                    + " and receive pushed images (C-STORE).",
             "Defaults come from the configuration keys retinagrade.pacs.* (see the README), and the options override them."
         },
         subcommands = {PacsCommand.Echo.class, PacsCommand.Find.class, PacsCommand.Retrieve.class, PacsCommand.Listen.class})
@@ -56,22 +59,46 @@ public class PacsCommand {
         @Option(names = "--called-ae", paramLabel = "AE", description = "PACS AE title (default: retinagrade.pacs.called-ae-title, ORTHANC).")
         String calledAe;
 
+        @Option(names = "--dicomweb-url", paramLabel = "URL", description = "DICOMweb service root for --dicomweb and --method"
+                + " dicomweb (default: retinagrade.pacs.dicomweb.url, http://127.0.0.1:8042/dicom-web).")
+        String dicomWebUrl;
+
+        @Option(names = "--dicomweb-user", paramLabel = "USER", description = "HTTP Basic user for DICOMweb (default:"
+                + " retinagrade.pacs.dicomweb.user, none). The password comes from RETINAGRADE_PACS_DICOMWEB_PASSWORD.")
+        String dicomWebUser;
+
         @Override
         PacsSettings settings() {
             return PacsSettings.fromConfig().with(aeTitle, listenPort, host, port, calledAe, timeout);
         }
+
+        DicomWebSettings dicomWeb() {
+            return DicomWebSettings.fromConfig().with(dicomWebUrl, dicomWebUser, timeout);
+        }
     }
 
-    @Command(name = "echo", mixinStandardHelpOptions = true, description = "Check the association with C-ECHO. Exit status: 0 when the PACS responds, 1 when it does not,"
+    @Command(name = "echo", mixinStandardHelpOptions = true, description = "Check the association with C-ECHO, or with --dicomweb"
+            + " the DICOMweb server with a one-result study search. Exit status: 0 when the PACS responds, 1 when it does not,"
             + " 2 for invalid arguments.")
     static class Echo implements Callable<Integer> {
 
         @Mixin
         Connection connection;
 
+        @Option(names = "--dicomweb", description = "Check the DICOMweb server at --dicomweb-url instead of the DICOM port.")
+        boolean dicomWeb;
+
         @Override
         public Integer call() {
             try {
+                if (dicomWeb) {
+                    DicomWebSettings settings = connection.dicomWeb();
+                    long start = System.nanoTime();
+                    new DicomWebClient(settings).check();
+                    System.out.printf("QIDO-RS %s%s: success (%.0f ms)%n", settings.url(),
+                            settings.user() == null ? "" : " as " + settings.user(), (System.nanoTime() - start) / 1e6);
+                    return 0;
+                }
                 PacsSettings settings = connection.settings();
                 long start = System.nanoTime();
                 new PacsClient(settings).echo();
@@ -155,7 +182,8 @@ public class PacsCommand {
     }
 
     @Command(name = "find", mixinStandardHelpOptions = true,
-            description = {"List matching studies (C-FIND, study level), and with --series their series.",
+            description = {"List matching studies (C-FIND, study level, or QIDO-RS with --dicomweb), and with --series their"
+                    + " series.",
                 "Exit status: 0 when the query ran (also when nothing matched), 2 for invalid arguments, 1 when the PACS"
                         + " could not be queried."})
     static class Find implements Callable<Integer> {
@@ -169,19 +197,22 @@ public class PacsCommand {
         @Option(names = "--series", description = "Also list each study's series (C-FIND, series level).")
         boolean series;
 
+        @Option(names = "--dicomweb", description = "Search the DICOMweb server at --dicomweb-url (QIDO-RS) instead of C-FIND.")
+        boolean dicomWeb;
+
         @Override
         public Integer call() {
             try {
-                PacsClient client = new PacsClient(connection.settings());
+                StudySearch search = StudySearch.of(connection, dicomWeb);
                 List<String> lines = new ArrayList<>();
                 for (PacsClient.StudyQuery studyQuery : query.queries()) {
-                    for (AttributeList study : client.findStudies(studyQuery)) {
+                    for (AttributeList study : search.studies(studyQuery)) {
                         String uid = value(study, TagFromName.StudyInstanceUID);
                         lines.add(String.format("%-64s %-10s %-16s %-8s %s", uid, value(study, TagFromName.StudyDate),
                                 value(study, TagFromName.PatientID), value(study, TagFromName.NumberOfStudyRelatedInstances),
                                 value(study, TagFromName.ModalitiesInStudy)));
                         if (series) {
-                            for (AttributeList found : client.findSeries(uid, query.modality)) {
+                            for (AttributeList found : search.series(uid, query.modality)) {
                                 lines.add(String.format("  series %s modality %s laterality %s images %s",
                                         value(found, TagFromName.SeriesInstanceUID), value(found, TagFromName.Modality),
                                         value(found, TagFromName.Laterality), value(found, TagFromName.NumberOfSeriesRelatedInstances)));
@@ -209,6 +240,7 @@ public class PacsCommand {
                 "Retrieve the matching studies into a cohort, as one ingest job with an item per instance.",
                 "C-MOVE (default) sends the instances to our own C-STORE SCP on --listen-port, so register our AE title"
                         + " and that port as a modality in the PACS. C-GET (--method get) needs no registration of the port.",
+                "--method dicomweb searches (QIDO-RS) and retrieves (WADO-RS) over HTTP from --dicomweb-url instead.",
                 "Instances already stored are not fetched again. When the PACS goes away midway the job is left"
                         + " 'interrupted', and `retinagrade ingest resume JOB` then fetches only what is missing.",
                 "Exit status: 0 when every instance was stored or already present, 3 when some are missing or"
@@ -222,7 +254,7 @@ public class PacsCommand {
         @Mixin
         Query query;
 
-        @Option(names = "--method", defaultValue = "move", description = "move or get (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--method", defaultValue = "move", description = "move, get or dicomweb (default: ${DEFAULT-VALUE}).")
         String method;
 
         @Mixin
@@ -234,20 +266,21 @@ public class PacsCommand {
         @Override
         public Integer call() {
             try {
-                PacsSettings settings = connection.settings();
                 PacsRetrieveService.Method chosen = switch (method.toLowerCase(java.util.Locale.ROOT)) {
                     case "move" -> PacsRetrieveService.Method.MOVE;
                     case "get" -> PacsRetrieveService.Method.GET;
-                    default -> throw new IllegalArgumentException("invalid --method '" + method + "': use move or get");
+                    case "dicomweb" -> PacsRetrieveService.Method.DICOMWEB;
+                    default -> throw new IllegalArgumentException("invalid --method '" + method + "': use move, get or dicomweb");
                 };
+                boolean overHttp = chosen == PacsRetrieveService.Method.DICOMWEB;
                 if (query.empty()) {
                     throw new IllegalArgumentException("give --study-uid or at least one query key (--patient-id, --date,"
                             + " --modality, --accession); retrieving a whole PACS is not supported");
                 }
-                PacsClient client = new PacsClient(settings);
+                StudySearch search = StudySearch.of(connection, overHttp);
                 List<String> studies = new ArrayList<>();
                 for (PacsClient.StudyQuery studyQuery : query.queries()) {
-                    for (AttributeList found : client.findStudies(studyQuery)) {
+                    for (AttributeList found : search.studies(studyQuery)) {
                         String uid = value(found, TagFromName.StudyInstanceUID);
                         if (!uid.isEmpty() && !studies.contains(uid)) {
                             studies.add(uid);
@@ -255,10 +288,12 @@ public class PacsCommand {
                     }
                 }
                 if (studies.isEmpty()) {
-                    System.err.println("retinagrade pacs retrieve: no study on " + settings.peer() + " matches the query; nothing retrieved");
+                    System.err.println("retinagrade pacs retrieve: no study on " + search.peer() + " matches the query; nothing retrieved");
                     return 3;
                 }
-                IngestJob job = service.retrieve(settings, studies, chosen, target.options(), System.err::println);
+                IngestJob job = overHttp
+                        ? service.retrieve(connection.dicomWeb(), studies, target.options(), System.err::println)
+                        : service.retrieve(connection.settings(), studies, chosen, target.options(), System.err::println);
                 System.out.println(job.summary());
                 return job.status.equals("completed") && job.quarantined == 0 ? 0 : 3;
             } catch (IllegalArgumentException e) {
@@ -316,6 +351,27 @@ public class PacsCommand {
                 System.out.println(job.summary());
             }
             return 0;
+        }
+    }
+
+    /** Study and series search by C-FIND or by QIDO-RS, whose results read alike. */
+    private record StudySearch(PacsClient dimse, DicomWebClient web) {
+
+        static StudySearch of(Connection connection, boolean overHttp) {
+            return overHttp ? new StudySearch(null, new DicomWebClient(connection.dicomWeb()))
+                    : new StudySearch(new PacsClient(connection.settings()), null);
+        }
+
+        List<AttributeList> studies(PacsClient.StudyQuery query) throws PacsException {
+            return web != null ? web.searchStudies(query) : dimse.findStudies(query);
+        }
+
+        List<AttributeList> series(String studyUid, String modality) throws PacsException {
+            return web != null ? web.searchSeries(studyUid, modality) : dimse.findSeries(studyUid, modality);
+        }
+
+        String peer() {
+            return web != null ? web.settings().url() : dimse.settings().peer();
         }
     }
 

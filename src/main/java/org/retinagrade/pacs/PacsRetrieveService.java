@@ -43,31 +43,66 @@ public class PacsRetrieveService {
     /** Received bytes that may wait for the end of the transfer before storing starts anyway. */
     static final long HELD_BYTES_LIMIT = 2L << 30;
 
-    /** Retrieve method: C-MOVE to our own C-STORE SCP, or C-GET. */
-    public enum Method { MOVE, GET }
+    /** Retrieve method: C-MOVE to our own C-STORE SCP, C-GET, or QIDO-RS and WADO-RS over HTTP. */
+    public enum Method { MOVE, GET, DICOMWEB }
+
+    /** The source of a retrieve job: DIMSE settings for C-MOVE and C-GET, DICOMweb settings for DICOMWEB. */
+    private record Peer(PacsSettings dimse, DicomWebSettings web, Method method) {
+
+        String describe() {
+            return method == Method.DICOMWEB ? web.url() : dimse.peer();
+        }
+
+        String methodName() {
+            return method == Method.DICOMWEB ? "DICOMweb (QIDO-RS, WADO-RS)" : "C-" + method;
+        }
+    }
 
     @Inject
     DicomIngestService ingest;
 
-    /** Starts a retrieve job for the given studies. */
+    /** Starts a retrieve job for the given studies by C-MOVE or C-GET. */
     public IngestJob retrieve(PacsSettings settings, List<String> studyUids, Method method, DicomIngestService.Options options,
             Consumer<String> progress) throws IOException {
+        if (method == Method.DICOMWEB) {
+            throw new IllegalArgumentException("a DICOMweb retrieve needs DicomWebSettings");
+        }
+        return start(new Peer(settings, null, method), studyUids, options, progress);
+    }
+
+    /** Starts a retrieve job for the given studies by QIDO-RS and WADO-RS. */
+    public IngestJob retrieve(DicomWebSettings settings, List<String> studyUids, DicomIngestService.Options options,
+            Consumer<String> progress) throws IOException {
+        return start(new Peer(null, settings, Method.DICOMWEB), studyUids, options, progress);
+    }
+
+    private IngestJob start(Peer peer, List<String> studyUids, DicomIngestService.Options options, Consumer<String> progress)
+            throws IOException {
         if (studyUids.isEmpty()) {
             throw new IllegalArgumentException("no studies to retrieve: give --study-uid or query keys that match studies");
         }
         Map<String, Object> details = new LinkedHashMap<>();
-        details.put("host", settings.host());
-        details.put("port", settings.port());
-        details.put("called_ae_title", settings.calledAeTitle());
-        details.put("ae_title", settings.aeTitle());
-        details.put("listen_port", settings.listenPort());
-        details.put("timeout", settings.timeoutSeconds());
-        details.put("method", method.name().toLowerCase(java.util.Locale.ROOT));
+        if (peer.method() == Method.DICOMWEB) {
+            // The password is not recorded: a resume reads it from the configuration again.
+            details.put("dicomweb_url", peer.web().url());
+            details.put("dicomweb_user", peer.web().user());
+            details.put("timeout", peer.web().timeoutSeconds());
+        } else {
+            PacsSettings settings = peer.dimse();
+            details.put("host", settings.host());
+            details.put("port", settings.port());
+            details.put("called_ae_title", settings.calledAeTitle());
+            details.put("ae_title", settings.aeTitle());
+            details.put("listen_port", settings.listenPort());
+            details.put("timeout", settings.timeoutSeconds());
+        }
+        details.put("method", peer.method().name().toLowerCase(java.util.Locale.ROOT));
         details.put("studies", studyUids);
-        DicomIngestService.Session session = ingest.startJob("pacs", "pacs://" + settings.peer(), options, details);
+        String source = peer.method() == Method.DICOMWEB ? peer.web().url() : "pacs://" + peer.dimse().peer();
+        DicomIngestService.Session session = ingest.startJob("pacs", source, options, details);
         progress.accept("ingest job " + session.jobId() + ": retrieving " + studyUids.size() + " "
-                + (studyUids.size() == 1 ? "study" : "studies") + " from " + settings.peer() + " by C-" + method);
-        return runOrInterrupt(session, settings, studyUids, method, options.actor(), progress);
+                + (studyUids.size() == 1 ? "study" : "studies") + " from " + peer.describe() + " by " + peer.methodName());
+        return runOrInterrupt(session, peer, studyUids, options.actor(), progress);
     }
 
     /** Continues a stopped retrieve job and requests the instances that are still missing again. */
@@ -92,24 +127,31 @@ public class PacsRetrieveService {
                     + " marked completed");
             return ingest.finish(jobId, "completed", actor);
         }
-        Integer port = listenPort != null ? listenPort : node.hasNonNull("listen_port") ? node.get("listen_port").asInt() : null;
-        PacsSettings settings = PacsSettings.fromConfig().with(node.path("ae_title").asText(null), port, node.path("host").asText(null),
-                node.hasNonNull("port") ? node.get("port").asInt() : null, node.path("called_ae_title").asText(null),
-                node.hasNonNull("timeout") ? node.get("timeout").asInt() : null);
+        Integer timeout = node.hasNonNull("timeout") ? node.get("timeout").asInt() : null;
+        Method method = Method.valueOf(node.path("method").asText("move").toUpperCase(java.util.Locale.ROOT));
+        Peer peer;
+        if (method == Method.DICOMWEB) {
+            peer = new Peer(null, DicomWebSettings.fromConfig().with(node.path("dicomweb_url").asText(null),
+                    node.path("dicomweb_user").asText(null), timeout), method);
+        } else {
+            Integer port = listenPort != null ? listenPort : node.hasNonNull("listen_port") ? node.get("listen_port").asInt() : null;
+            peer = new Peer(PacsSettings.fromConfig().with(node.path("ae_title").asText(null), port, node.path("host").asText(null),
+                    node.hasNonNull("port") ? node.get("port").asInt() : null, node.path("called_ae_title").asText(null), timeout),
+                    null, method);
+        }
         List<String> studies = new ArrayList<>();
         node.path("studies").forEach(study -> studies.add(study.asText()));
-        Method method = Method.valueOf(node.path("method").asText("move").toUpperCase(java.util.Locale.ROOT));
 
         DicomIngestService.Session session = ingest.reopen(jobId, ingest.optionsOf(job, actor));
-        progress.accept("resuming ingest job " + jobId + " from " + settings.peer());
-        return runOrInterrupt(session, settings, studies, method, actor, progress);
+        progress.accept("resuming ingest job " + jobId + " from " + peer.describe());
+        return runOrInterrupt(session, peer, studies, actor, progress);
     }
 
     /** Runs the retrieve; a failure that is not the PACS's (a busy port, a full disk) leaves the job interrupted, not running. */
-    private IngestJob runOrInterrupt(DicomIngestService.Session session, PacsSettings settings, List<String> studies,
-            Method method, String actor, Consumer<String> progress) throws IOException {
+    private IngestJob runOrInterrupt(DicomIngestService.Session session, Peer peer, List<String> studies, String actor,
+            Consumer<String> progress) throws IOException {
         try {
-            return run(session, settings, studies, method, actor, progress);
+            return run(session, peer, studies, actor, progress);
         } catch (IOException | RuntimeException e) {
             ingest.finish(session.jobId(), "interrupted", actor);
             progress.accept("ingest job " + session.jobId() + " is left interrupted: fix the error, then `retinagrade ingest"
@@ -118,14 +160,15 @@ public class PacsRetrieveService {
         }
     }
 
-    private IngestJob run(DicomIngestService.Session session, PacsSettings settings, List<String> studies, Method method,
-            String actor, Consumer<String> progress) throws IOException {
+    private IngestJob run(DicomIngestService.Session session, Peer peer, List<String> studies, String actor,
+            Consumer<String> progress) throws IOException {
         long jobId = session.jobId();
-        PacsClient client = new PacsClient(settings);
+        PacsClient client = peer.dimse() == null ? null : new PacsClient(peer.dimse());
+        DicomWebClient web = peer.web() == null ? null : new DicomWebClient(peer.web());
         List<String[]> expected = new ArrayList<>();
         try {
             for (String study : studies) {
-                for (String[] instance : client.findInstances(study)) {
+                for (String[] instance : client != null ? client.findInstances(study) : web.searchInstances(study)) {
                     expected.add(new String[] {study, instance[0], instance[1]});
                 }
             }
@@ -160,7 +203,7 @@ public class PacsRetrieveService {
         progress.accept(String.format("%d instances listed: %d finished earlier, %d already stored, %d to fetch",
                 expected.size(), finished.size(), alreadyStored, missing.size()));
         if (!missing.isEmpty()) {
-            fetch(session, client, settings, method, missing, progress);
+            fetch(session, client, web, peer, missing, progress);
         }
 
         long stillPending = ingest.pendingCount(jobId);
@@ -172,8 +215,9 @@ public class PacsRetrieveService {
         return ingest.finish(jobId, status, actor);
     }
 
-    private void fetch(DicomIngestService.Session session, PacsClient client, PacsSettings settings, Method method,
+    private void fetch(DicomIngestService.Session session, PacsClient client, DicomWebClient web, Peer peer,
             List<String[]> missing, Consumer<String> progress) throws IOException {
+        Method method = peer.method();
         Map<String, String> references = new ConcurrentHashMap<>();
         missing.forEach(instance -> references.put(instance[2], reference(instance)));
         AtomicInteger stored = new AtomicInteger();
@@ -246,7 +290,10 @@ public class PacsRetrieveService {
         long start = System.nanoTime();
         double receivedSeconds;
         try {
-            if (method == Method.MOVE) {
+            if (method == Method.DICOMWEB) {
+                retrieveEach(web, missing, incoming, store, progress);
+            } else if (method == Method.MOVE) {
+                PacsSettings settings = peer.dimse();
                 try (StorageReceiver receiver = new StorageReceiver("0.0.0.0", settings.listenPort(), settings.aeTitle(),
                         incoming, settings.timeoutSeconds(), (file, caller) -> store.accept(file), true)) {
                     int failed = client.move(settings.aeTitle(), requests, progress);
@@ -280,9 +327,30 @@ public class PacsRetrieveService {
 
         removeEmptyFolders(incoming);
         double seconds = (System.nanoTime() - start) / 1e9;
-        progress.accept(String.format(java.util.Locale.ROOT, "received %d instances by C-%s in %.2f s (%.1f instances/s);"
-                + " stored %d in %.2f s (%.1f instances/s)", received.get(), method, receivedSeconds,
+        progress.accept(String.format(java.util.Locale.ROOT, "received %d instances by %s in %.2f s (%.1f instances/s);"
+                + " stored %d in %.2f s (%.1f instances/s)", received.get(), peer.methodName(), receivedSeconds,
                 received.get() / Math.max(receivedSeconds, 1e-9), stored.get(), seconds, stored.get() / Math.max(seconds, 1e-9)));
+    }
+
+    /**
+     * Retrieves the instances one by one with WADO-RS and hands each file to the store. An
+     * instance the server no longer has keeps its item pending, and the rest are still fetched.
+     */
+    private static void retrieveEach(DicomWebClient web, List<String[]> missing, Path incoming, Consumer<Path> store,
+            Consumer<String> progress) throws PacsException, IOException {
+        for (String[] instance : missing) {
+            try {
+                store.accept(web.retrieveInstance(instance[0], instance[1], instance[2], incoming));
+            } catch (DicomWebClient.NotFound e) {
+                LOG.warnf("WADO-RS retrieve of %s: %s", reference(instance), e.getMessage());
+                progress.accept("WADO-RS: " + e.getMessage() + "; its item stays pending");
+            } catch (IOException e) {
+                // A malformed response for one instance leaves its item pending, and the others are still fetched.
+                LOG.warnf("WADO-RS retrieve of %s failed: %s", reference(instance), e.getMessage());
+                progress.accept("WADO-RS retrieve of instance " + instance[2] + " failed: " + e.getMessage()
+                        + "; its item stays pending");
+            }
+        }
     }
 
     /** Removes the empty association folders below the job's incoming folder, and that folder when it is empty too. */

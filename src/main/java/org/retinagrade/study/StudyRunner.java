@@ -30,6 +30,8 @@ import org.retinagrade.ingest.ContentStore;
 import org.retinagrade.dicom.DicomDecoder;
 import org.retinagrade.ingest.DicomIngestService;
 import org.retinagrade.ingest.FolderIngestService;
+import org.retinagrade.pacs.DicomWebClient;
+import org.retinagrade.pacs.DicomWebSettings;
 import org.retinagrade.pacs.PacsClient;
 import org.retinagrade.pacs.PacsException;
 import org.retinagrade.pacs.PacsRetrieveService;
@@ -132,10 +134,17 @@ public class StudyRunner {
                         nullableInt(protocol, "/cohort/source/pacs/port"),
                         nullableText(protocol, "/cohort/source/pacs/called_ae_title"),
                         nullableInt(protocol, "/cohort/source/pacs/timeout"));
-                stage(progress, 1, "retrieve studies from " + settings.peer() + " into cohort " + cohortName);
+                String methodName = protocol.textAt("/cohort/source/pacs/method", "move");
+                DicomWebSettings web = !methodName.equals("dicomweb") ? null : DicomWebSettings.fromConfig().with(
+                        nullableText(protocol, "/cohort/source/pacs/dicomweb_url"),
+                        nullableText(protocol, "/cohort/source/pacs/dicomweb_user"),
+                        nullableInt(protocol, "/cohort/source/pacs/timeout"));
+                String peer = web != null ? web.url() : settings.peer();
+                stage(progress, 1, "retrieve studies from " + peer + " into cohort " + cohortName);
                 List<String> studies = new ArrayList<>();
                 try {
                     PacsClient client = new PacsClient(settings);
+                    DicomWebClient webClient = web == null ? null : new DicomWebClient(web);
                     JsonNode uids = protocol.at("/cohort/source/query/study_instance_uids");
                     List<String> requestedUids = new ArrayList<>();
                     uids.forEach(uid -> requestedUids.add(uid.asText()));
@@ -143,11 +152,12 @@ public class StudyRunner {
                         requestedUids.add(null);
                     }
                     for (String uid : requestedUids) {
-                        for (var found : client.findStudies(new PacsClient.StudyQuery(
+                        PacsClient.StudyQuery query = new PacsClient.StudyQuery(
                                 nullableText(protocol, "/cohort/source/query/patient_id"),
                                 nullableText(protocol, "/cohort/source/query/study_date"),
                                 nullableText(protocol, "/cohort/source/query/modality"),
-                                nullableText(protocol, "/cohort/source/query/accession_number"), uid))) {
+                                nullableText(protocol, "/cohort/source/query/accession_number"), uid);
+                        for (var found : webClient != null ? webClient.searchStudies(query) : client.findStudies(query)) {
                             String study = com.pixelmed.dicom.Attribute.getSingleStringValueOrEmptyString(found,
                                     com.pixelmed.dicom.TagFromName.StudyInstanceUID);
                             if (!study.isEmpty() && !studies.contains(study)) {
@@ -159,13 +169,15 @@ public class StudyRunner {
                     throw new IllegalStateException("cannot query the PACS: " + e.getMessage(), e);
                 }
                 if (studies.isEmpty()) {
-                    throw new IllegalStateException("no study on " + settings.peer() + " matches cohort.source.query;"
+                    throw new IllegalStateException("no study on " + peer + " matches cohort.source.query;"
                             + " nothing to run on");
                 }
-                PacsRetrieveService.Method method = protocol.textAt("/cohort/source/pacs/method", "move").equals("get")
-                        ? PacsRetrieveService.Method.GET : PacsRetrieveService.Method.MOVE;
-                var job = pacsRetrieveService.retrieve(settings, studies, method, new DicomIngestService.Options(cohortName,
-                        protocol.name(), retainUids, labelsCsv, DicomDecoder.DEFAULT_MAX_PIXELS, actor), progress::println);
+                var options = new DicomIngestService.Options(cohortName, protocol.name(), retainUids, labelsCsv,
+                        DicomDecoder.DEFAULT_MAX_PIXELS, actor);
+                var job = web != null
+                        ? pacsRetrieveService.retrieve(web, studies, options, progress::println)
+                        : pacsRetrieveService.retrieve(settings, studies, methodName.equals("get")
+                                ? PacsRetrieveService.Method.GET : PacsRetrieveService.Method.MOVE, options, progress::println);
                 progress.println("  " + job.summary());
                 if (!job.status.equals("completed")) {
                     throw new IllegalStateException("the PACS retrieve (ingest job " + job.id + ") is " + job.status

@@ -9,13 +9,18 @@ import java.util.concurrent.TimeUnit;
 /**
  * Real Orthanc for the PACS tests, started in the test's own network namespace (see
  * bin/java-in-netns). It runs with HTTP authentication on, TCP_NODELAY set and DICOM access only
- * for the registered AE titles, which are ours (RETINAGRADE) and dcmtk's STORESCU. Its database
+ * for the registered AE titles, which are ours (RETINAGRADE) and dcmtk's STORESCU. With the
+ * orthanc-dicomweb package installed, it also serves DICOMweb at {@link #DICOMWEB_URL}. Its database
  * lives under target/ and survives {@link #kill()} and {@link #start()}.
  */
 final class OrthancPeer implements AutoCloseable {
 
     static final int DICOM_PORT = 4242;
     static final String AE_TITLE = "ORTHANC";
+    static final String DICOMWEB_URL = "http://127.0.0.1:8042/dicom-web";
+    static final String HTTP_USER = "retinagrade";
+    static final String HTTP_PASSWORD = "test-only-password";
+    private static final Path DICOMWEB_PLUGIN = Path.of("/usr/share/orthanc/plugins/libOrthancDicomWeb.so");
 
     private final Path home;
     private final int ourPort;
@@ -31,6 +36,11 @@ final class OrthancPeer implements AutoCloseable {
         String ns = System.getenv("RETINAGRADE_NETNS");
         return ns != null && !ns.equals("unavailable") && Files.isExecutable(Path.of("/usr/sbin/Orthanc"))
                 && Files.isExecutable(Path.of("/usr/bin/storescu"));
+    }
+
+    /** Returns true when Orthanc's DICOMweb plugin (Debian orthanc-dicomweb) is installed, so Orthanc serves QIDO-RS and WADO-RS. */
+    static boolean dicomWebAvailable() {
+        return Files.isReadable(DICOMWEB_PLUGIN);
     }
 
     static String whyUnavailable() {
@@ -51,7 +61,7 @@ final class OrthancPeer implements AutoCloseable {
                   "HttpPort": 8042,
                   "RemoteAccessAllowed": false,
                   "AuthenticationEnabled": true,
-                  "RegisteredUsers": {"retinagrade": "test-only-password"},
+                  "RegisteredUsers": {"%s": "%s"},
                   "DicomModalities": {
                     "retinagrade": ["RETINAGRADE", "127.0.0.1", %d],
                     "storescu": ["STORESCU", "127.0.0.1", 104]
@@ -62,9 +72,11 @@ final class OrthancPeer implements AutoCloseable {
                   "DicomAlwaysAllowMove": false,
                   "DicomAlwaysAllowGet": false,
                   "DicomCheckModalityHost": false,
-                  "Plugins": []
+                  "Plugins": [%s],
+                  "DicomWeb": {"Enable": true, "Root": "/dicom-web/"}
                 }
-                """.formatted(home.resolve("db"), home.resolve("db"), AE_TITLE, DICOM_PORT, ourPort));
+                """.formatted(home.resolve("db"), home.resolve("db"), AE_TITLE, DICOM_PORT, HTTP_USER, HTTP_PASSWORD, ourPort,
+                dicomWebAvailable() ? "\"" + DICOMWEB_PLUGIN + "\"" : ""));
         ProcessBuilder builder = new ProcessBuilder("/usr/sbin/Orthanc", config.toString())
                 .redirectErrorStream(true).redirectOutput(home.resolve("orthanc.log").toFile());
         builder.environment().put("TCP_NODELAY", "1");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.pixelmed.dicom.Attribute;
 import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.OtherByteAttribute;
 import com.pixelmed.dicom.TagFromName;
@@ -79,9 +80,11 @@ class PacsOrthancTest {
         writeStudy(HOME.resolve("move-study"), "MOVE", 200);
         writeStudy(HOME.resolve("get-study"), "GET", 6);
         writeStudy(HOME.resolve("port-study"), "PORT", 4);
+        writeStudy(HOME.resolve("web-study"), "WEB", 40);
         assertEquals(0, orthanc.push(HOME.resolve("move-study"), OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
         assertEquals(0, orthanc.push(HOME.resolve("get-study"), OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
         assertEquals(0, orthanc.push(HOME.resolve("port-study"), OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
+        assertEquals(0, orthanc.push(HOME.resolve("web-study"), OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
     }
 
     @org.junit.jupiter.api.BeforeEach
@@ -106,8 +109,8 @@ class PacsOrthancTest {
         assertEquals(0, find.exitCode(), find.err());
         assertTrue(find.out().contains("PATIENT-MOVE"), find.out());
         assertTrue(find.out().contains("PATIENT-GET"), find.out());
-        // Each of the three studies has two series, one per eye.
-        assertEquals(6, find.out().lines().filter(line -> line.startsWith("  series")).count(), find.out());
+        // Each of the four studies has two series, one per eye.
+        assertEquals(8, find.out().lines().filter(line -> line.startsWith("  series")).count(), find.out());
 
         CliRunner.Result byPatient = CliRunner.run(factory, "pacs", "find", "--patient-id", "PATIENT-GET");
         assertTrue(byPatient.out().contains("PATIENT-GET"), byPatient.out());
@@ -232,6 +235,8 @@ class PacsOrthancTest {
         assertEquals(0, wrapped.exitCode(), wrapped.err());
         assertEquals(0, orthanc.push(dicom, OrthancPeer.AE_TITLE, OrthancPeer.DICOM_PORT));
 
+        // C-GET is tested above, so the protocol retrieves over DICOMweb where Orthanc serves it.
+        boolean web = OrthancPeer.dicomWebAvailable();
         Path protocol = HOME.resolve("pacs-protocol.yaml");
         Files.writeString(protocol, String.join("\n",
                 "name: pacs-protocol",
@@ -241,7 +246,9 @@ class PacsOrthancTest {
                 "    kind: pacs-query",
                 "    labels: protocol-dicom/labels.csv",
                 "    pacs: {host: 127.0.0.1, port: " + OrthancPeer.DICOM_PORT + ", called_ae_title: ORTHANC, ae_title: RETINAGRADE,"
-                        + " listen_port: " + OUR_PORT + ", timeout: 20, method: get}",
+                        + " listen_port: " + OUR_PORT + ", timeout: 20, "
+                        + (web ? "method: dicomweb, dicomweb_url: '" + OrthancPeer.DICOMWEB_URL + "', dicomweb_user: "
+                                + OrthancPeer.HTTP_USER : "method: get") + "}",
                 "    query: {study_date: 20240101-20241231, modality: OP}",
                 "split: {train: 0.6, validation: 0.2, test: 0.2, seed: 5}",
                 "preprocessing: {resolution: 64}",
@@ -252,7 +259,8 @@ class PacsOrthancTest {
 
         CliRunner.Result run = CliRunner.run(factory, "run", protocol.toString());
         assertEquals(0, run.exitCode(), run.err());
-        assertTrue(run.err().contains("retrieve studies from ORTHANC@127.0.0.1:4242"), run.err());
+        assertTrue(run.err().contains("retrieve studies from " + (web ? OrthancPeer.DICOMWEB_URL : "ORTHANC@127.0.0.1:4242")),
+                run.err());
         assertTrue(run.err().contains("[5/5] write the report"), run.err());
         assertEquals(25L, cohortService.summary("pacs-protocol").get().members());
         assertEquals(5L, cohortService.summary("pacs-protocol").get().perGrade().get("4"));
@@ -282,6 +290,57 @@ class PacsOrthancTest {
         IngestJob resumed = retrieveService.resume(job.id, "test", OUR_PORT, line -> { });
         assertEquals("completed", resumed.status, resumed.summary());
         assertEquals(4, resumed.stored, resumed.summary());
+    }
+
+    @Test
+    void dicomWebRetrieveResumesAfterStop() throws Exception {
+        assumeTrue(OrthancPeer.dicomWebAvailable(), "Orthanc's DICOMweb plugin (Debian orthanc-dicomweb) is not installed;"
+                + " skipping the DICOMweb test");
+        DicomWebSettings web = new DicomWebSettings(OrthancPeer.DICOMWEB_URL, OrthancPeer.HTTP_USER, OrthancPeer.HTTP_PASSWORD, 20);
+
+        PacsException rejected = assertThrows(PacsException.class,
+                () -> new DicomWebClient(new DicomWebSettings(OrthancPeer.DICOMWEB_URL, "retinagrade", "wrong", 20)).check());
+        assertTrue(rejected.getMessage().contains("HTTP 401"), rejected.getMessage());
+        assertTrue(rejected.getMessage().contains("RETINAGRADE_PACS_DICOMWEB_PASSWORD"), rejected.getMessage());
+
+        DicomWebClient client = new DicomWebClient(web);
+        List<AttributeList> studies = client.searchStudies(new PacsClient.StudyQuery("PATIENT-WEB", "20250101-20251231", "OP",
+                null, null));
+        assertEquals(1, studies.size());
+        String study = studyUid("WEB");
+        assertEquals(study, Attribute.getSingleStringValueOrEmptyString(studies.get(0), TagFromName.StudyInstanceUID));
+        assertEquals("40", Attribute.getSingleStringValueOrEmptyString(studies.get(0), TagFromName.NumberOfStudyRelatedInstances));
+        assertEquals(2, client.searchSeries(study, "OP").size(), "one series per eye");
+        assertEquals(0, client.searchStudies(new PacsClient.StudyQuery("PATIENT-NOBODY", null, null, null, null)).size());
+
+        // Orthanc is killed as the 20th instance arrives; the resumed job fetches only the rest.
+        DicomIngestService.Options options = new DicomIngestService.Options("pacs-web", "pacs-test", false, null,
+                DicomDecoder.DEFAULT_MAX_PIXELS, "test");
+        IngestJob interrupted = retrieveService.retrieve(web, List.of(study), options, line -> {
+            if (line.contains("received 20/40")) {
+                try {
+                    orthanc.kill();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        assertEquals("interrupted", interrupted.status, interrupted.summary());
+        assertEquals(20, interrupted.stored, interrupted.summary());
+
+        orthanc.start();
+        IngestJob resumed = retrieveService.resume(interrupted.id, "test", line -> { });
+        assertEquals("completed", resumed.status, resumed.summary());
+        assertEquals(40, resumed.readCount);
+        assertEquals(40, resumed.stored, "every instance stored exactly once: " + resumed.summary());
+        assertEquals(0, resumed.duplicates);
+        assertEquals(40L, cohortService.summary("pacs-web").get().members());
+
+        IngestJob again = retrieveService.retrieve(web, List.of(study), options, line -> { });
+        assertEquals("completed", again.status);
+        assertEquals(0, again.stored);
+        assertEquals(40, again.duplicates);
+        assertTrue(auditTrail.verify().intact());
     }
 
     private static PacsSettings settings() {

@@ -1,0 +1,68 @@
+package org.retinagrade.pacs;
+
+import java.net.URI;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+/**
+ * Settings for a DICOMweb server (QIDO-RS and WADO-RS): the service root URL, an optional HTTP
+ * Basic user and password, and the timeout in seconds. Defaults come from the configuration keys
+ * {@code retinagrade.pacs.dicomweb.*}. The password has no CLI option, so that it stays out of
+ * shell history and process lists: set it with the environment variable
+ * {@code RETINAGRADE_PACS_DICOMWEB_PASSWORD} or the configuration key.
+ */
+public record DicomWebSettings(String url, String user, String password, int timeoutSeconds) {
+
+    public DicomWebSettings {
+        url = checkUrl(url);
+        if (user != null && user.isBlank()) {
+            user = null;
+        }
+        if (user != null && (password == null || password.isEmpty())) {
+            throw new IllegalArgumentException("DICOMweb user '" + user + "' has no password: set RETINAGRADE_PACS_DICOMWEB_PASSWORD"
+                    + " (or retinagrade.pacs.dicomweb.password)");
+        }
+        if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
+            throw new IllegalArgumentException("invalid timeout " + timeoutSeconds + " s: expected 1-3600 seconds");
+        }
+    }
+
+    /** Reads the settings from the configuration. */
+    public static DicomWebSettings fromConfig() {
+        Config config = ConfigProvider.getConfig();
+        return new DicomWebSettings(
+                config.getOptionalValue("retinagrade.pacs.dicomweb.url", String.class).orElse("http://127.0.0.1:8042/dicom-web"),
+                config.getOptionalValue("retinagrade.pacs.dicomweb.user", String.class).orElse(null),
+                config.getOptionalValue("retinagrade.pacs.dicomweb.password", String.class).orElse(null),
+                config.getOptionalValue("retinagrade.pacs.timeout", Integer.class).orElse(30));
+    }
+
+    /** Returns a copy with the non-null values replaced; the password stays. */
+    public DicomWebSettings with(String url, String user, Integer timeout) {
+        return new DicomWebSettings(url != null ? url : this.url, user != null ? user : this.user, password,
+                timeout != null ? timeout : timeoutSeconds);
+    }
+
+    private static String checkUrl(String value) {
+        String hint = ": expected the DICOMweb service root, for example http://127.0.0.1:8042/dicom-web";
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("no DICOMweb URL: set --dicomweb-url or retinagrade.pacs.dicomweb.url");
+        }
+        URI uri;
+        try {
+            uri = URI.create(value.strip());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + value + "'" + hint);
+        }
+        if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null
+                || uri.getQuery() != null || uri.getFragment() != null) {
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + value + "'" + hint);
+        }
+        if (uri.getUserInfo() != null) {
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + value + "': put the user in --dicomweb-user and the"
+                    + " password in RETINAGRADE_PACS_DICOMWEB_PASSWORD, not in the URL");
+        }
+        String text = uri.toString();
+        return text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
+    }
+}
