@@ -138,10 +138,11 @@ public final class DicomDecoder {
         long fileSize = Files.size(file);
         AttributeList header = new AttributeList();
         String streamSyntax;
+        long pixelDataOffset;
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file));
                 DicomInputStream in = new DicomInputStream(raw)) {
             streamSyntax = in.getTransferSyntaxToReadDataSet() == null ? "" : in.getTransferSyntaxToReadDataSet().getUID();
-            header.read(in, TagFromName.PixelData);
+            pixelDataOffset = header.read(in, TagFromName.PixelData);
         }
         String syntax = Attribute.getSingleStringValueOrEmptyString(header, TagFromName.TransferSyntaxUID);
         if (syntax.isEmpty()) {
@@ -165,6 +166,10 @@ public final class DicomDecoder {
         if (TransferSyntaxes.isNative(syntax) && !deflated && geometry.nativeBytes(headerPhotometric) > fileSize) {
             throw new DicomDecodeException("Pixel Data needs " + geometry.nativeBytes(headerPhotometric) + " bytes for " + geometry
                     + " but the file contains only " + fileSize + " bytes");
+        }
+        if (!TransferSyntaxes.isNative(syntax) && pixelDataTagAt(file, pixelDataOffset - 4)) {
+            // The decoders would otherwise fail with internal messages, or invent blank frames for missing ones.
+            ExternalDecompressor.encapsulatedFrames(file, pixelDataOffset, geometry.frames(), syntax);
         }
 
         AttributeList list = new AttributeList();
@@ -198,6 +203,12 @@ public final class DicomDecoder {
             throw new DicomDecodeException("Pixel Data is truncated: " + pixelData.getVL() + " bytes where "
                     + geometry + " need " + geometry.nativeBytes(headerPhotometric));
         }
+        long frameBytes = geometry.nativeBytes(headerPhotometric) / geometry.frames();
+        if (TransferSyntaxes.isNative(readSyntax) && pixelData.getVL() - geometry.nativeBytes(headerPhotometric) >= frameBytes) {
+            throw new DicomDecodeException("Pixel Data contains " + pixelData.getVL() + " bytes, enough for "
+                    + pixelData.getVL() / frameBytes + " frames of " + frameBytes + " bytes, but Number of Frames declares "
+                    + geometry.frames() + "; correct Number of Frames (0028,0008), then ingest the file again");
+        }
         SourceImage source = new SourceImage(list);
         if (source.getNumberOfBufferedImages() < geometry.frames()) {
             throw new DicomDecodeException("PixelMed decoded " + source.getNumberOfBufferedImages() + " of "
@@ -224,6 +235,21 @@ public final class DicomDecoder {
     }
 
     /** The pixel geometry declared by a data set, checked before any pixels are read. */
+    /** Returns true when the file has the Pixel Data tag (7FE0,0010), little endian, at the position. */
+    private static boolean pixelDataTagAt(Path file, long position) throws IOException {
+        if (position < 0) {
+            return false;
+        }
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer tag = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int read = 0;
+            while (tag.hasRemaining() && read >= 0) {
+                read = channel.read(tag, position + tag.position());
+            }
+            return !tag.hasRemaining() && tag.getShort(0) == (short) 0x7FE0 && tag.getShort(2) == (short) 0x0010;
+        }
+    }
+
     record Geometry(int rows, int columns, int samples, int bitsAllocated, int bitsStored, int frames) {
 
         static Geometry check(AttributeList list, long maxPixels) throws DicomDecodeException {

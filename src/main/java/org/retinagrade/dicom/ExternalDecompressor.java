@@ -191,11 +191,25 @@ final class ExternalDecompressor {
      * else at fragments that start a JPEG 2000 codestream (SOC marker FF4F).
      */
     static List<byte[]> encapsulatedFrames(Path file, long offset, int frameCount) throws IOException, DicomDecodeException {
+        return encapsulatedFrames(file, offset, frameCount, TransferSyntaxes.HTJ2K);
+    }
+
+    /**
+     * Reads the encapsulated Pixel Data that starts at {@code offset} (just past its tag) and
+     * returns one byte array per frame. The Basic Offset Table groups the fragments into frames
+     * when it has one entry per frame. Otherwise a frame starts at each codestream start: SOI
+     * and a marker for the JPEG family, SOC and SIZ for JPEG 2000. RLE has one fragment per frame.
+     * Throws DicomDecodeException when the frames found differ from Number of Frames or the
+     * data runs past the end of the file.
+     */
+    static List<byte[]> encapsulatedFrames(Path file, long offset, int frameCount, String syntax)
+            throws IOException, DicomDecodeException {
         try (FileChannel channel = FileChannel.open(file)) {
             long size = channel.size();
             ByteBuffer header = read(channel, offset - 4, 12, size);
+            // Some writers give encapsulated Pixel Data the VR OW instead of OB, and decoders accept both.
             if (header.getShort() != (short) 0x7FE0 || header.getShort() != (short) 0x0010 || header.get() != 'O'
-                    || header.get() != 'B' || header.getShort() != 0 || header.getInt() != -1) {
+                    || !List.of((byte) 'B', (byte) 'W').contains(header.get()) || header.getShort() != 0 || header.getInt() != -1) {
                 throw new DicomDecodeException("Pixel Data at byte " + (offset - 4) + " is not encapsulated (expected OB"
                         + " with undefined length) although the transfer syntax is compressed");
             }
@@ -231,8 +245,35 @@ final class ExternalDecompressor {
             if (fragments.isEmpty()) {
                 throw new DicomDecodeException("encapsulated Pixel Data contains no fragments");
             }
-            return splitFrames(fragments, fragmentOffsets, offsetTable, frameCount);
+            return splitFrames(fragments, fragmentOffsets, offsetTable, frameCount, frameStart(syntax));
         }
+    }
+
+    /** Returns the test for a fragment that starts a frame in the transfer syntax, or null when it is not known. */
+    private static java.util.function.Predicate<byte[]> frameStart(String syntax) {
+        if (syntax.equals(TransferSyntaxes.RLE)) {
+            return fragment -> true; // PS3.5 A.4.2: each frame is one fragment
+        }
+        if (syntax.startsWith("1.2.840.10008.1.2.4.5") || syntax.startsWith("1.2.840.10008.1.2.4.7")
+                || syntax.startsWith("1.2.840.10008.1.2.4.8")) {
+            return fragment -> startsWith(fragment, 0xFF, 0xD8, 0xFF); // SOI followed by a marker
+        }
+        if (syntax.startsWith("1.2.840.10008.1.2.4.9") || syntax.startsWith("1.2.840.10008.1.2.4.20")) {
+            return fragment -> startsWith(fragment, 0xFF, 0x4F, 0xFF, 0x51); // SOC followed by SIZ
+        }
+        return null;
+    }
+
+    private static boolean startsWith(byte[] fragment, int... bytes) {
+        if (fragment.length < bytes.length) {
+            return false;
+        }
+        for (int i = 0; i < bytes.length; i++) {
+            if ((fragment[i] & 0xff) != bytes[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -256,12 +297,10 @@ final class ExternalDecompressor {
         return false;
     }
 
-    private static List<byte[]> splitFrames(List<byte[]> fragments, List<Long> fragmentOffsets, byte[] offsetTable, int frameCount)
-            throws DicomDecodeException {
+    private static List<byte[]> splitFrames(List<byte[]> fragments, List<Long> fragmentOffsets, byte[] offsetTable, int frameCount,
+            java.util.function.Predicate<byte[]> startsFrame) throws DicomDecodeException {
         List<List<byte[]>> frames = new ArrayList<>();
-        if (frameCount == 1) {
-            frames.add(fragments);
-        } else if (offsetTable.length == 4 * frameCount) {
+        if (frameCount > 1 && offsetTable.length == 4 * frameCount) {
             ByteBuffer table = ByteBuffer.wrap(offsetTable).order(ByteOrder.LITTLE_ENDIAN);
             long first = fragmentOffsets.get(0);
             List<Long> starts = new ArrayList<>();
@@ -276,16 +315,17 @@ final class ExternalDecompressor {
                 }
                 frames.get(frames.size() - 1).add(fragments.get(i));
             }
-        } else if (fragments.size() == frameCount) {
-            fragments.forEach(fragment -> frames.add(List.of(fragment)));
-        } else {
+        } else if (startsFrame != null) {
             for (byte[] fragment : fragments) {
-                boolean startsCodestream = fragment.length >= 2 && (fragment[0] & 0xff) == 0xFF && (fragment[1] & 0xff) == 0x4F;
-                if (startsCodestream || frames.isEmpty()) {
+                if (frames.isEmpty() || startsFrame.test(fragment)) {
                     frames.add(new ArrayList<>());
                 }
                 frames.get(frames.size() - 1).add(fragment);
             }
+        } else if (frameCount == 1) {
+            frames.add(fragments);
+        } else if (fragments.size() == frameCount) {
+            fragments.forEach(fragment -> frames.add(List.of(fragment)));
         }
         if (frames.size() != frameCount) {
             throw new DicomDecodeException("encapsulated Pixel Data contains " + frames.size() + " frames where Number of Frames"

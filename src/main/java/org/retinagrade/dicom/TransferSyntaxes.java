@@ -9,6 +9,8 @@ public final class TransferSyntaxes {
     public static final String EXPLICIT_LITTLE = "1.2.840.10008.1.2.1";
     public static final String DEFLATED_EXPLICIT_LITTLE = "1.2.840.10008.1.2.1.99";
     public static final String EXPLICIT_BIG = "1.2.840.10008.1.2.2";
+    public static final String RLE = "1.2.840.10008.1.2.5";
+    public static final String HTJ2K = "1.2.840.10008.1.2.4.203";
 
     private static final Map<String, String> NAMES = Map.ofEntries(
             Map.entry(IMPLICIT_LITTLE, "Implicit VR Little Endian"),

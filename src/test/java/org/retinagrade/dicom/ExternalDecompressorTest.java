@@ -170,6 +170,69 @@ class ExternalDecompressorTest {
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20), "the hanging tool held the decoder");
     }
 
+    @Test
+    void frameCountMismatchRejected() throws Exception {
+        Path original = writeFrames(SCRATCH.resolve("frames.dcm"), 3);
+        DicomDecoder decoder = new DicomDecoder();
+        Path rle = compress("dcmcrle", original, SCRATCH.resolve("frames-rle.dcm"));
+        Path jpeg = compress("dcmcjpeg", original, SCRATCH.resolve("frames-jpeg.dcm"));
+        assertEquals(3, decoder.decode(rle).frames().size());
+        assertEquals(3, decoder.decode(jpeg).frames().size());
+
+        // A frame that the data lacks would otherwise decode as a blank image.
+        run("dcmodify", "-nb", "-m", "(0028,0008)=4", rle.toString());
+        DicomDecodeException rleError = assertThrows(DicomDecodeException.class, () -> decoder.decode(rle));
+        assertTrue(rleError.getMessage().contains("contains 3 frames where Number of Frames declares 4"), rleError.getMessage());
+
+        run("dcmodify", "-nb", "-m", "(0028,0008)=2", jpeg.toString());
+        DicomDecodeException jpegError = assertThrows(DicomDecodeException.class, () -> decoder.decode(jpeg));
+        assertTrue(jpegError.getMessage().contains("contains 3 frames where Number of Frames declares 2"), jpegError.getMessage());
+
+        run("dcmodify", "-nb", "-m", "(0028,0008)=2", original.toString());
+        DicomDecodeException nativeError = assertThrows(DicomDecodeException.class, () -> decoder.decode(original));
+        assertTrue(nativeError.getMessage().contains("enough for 3 frames"), nativeError.getMessage());
+        assertTrue(nativeError.getMessage().contains("Number of Frames declares 2"), nativeError.getMessage());
+
+        Path cut = SCRATCH.resolve("frames-jpeg-cut.dcm");
+        byte[] whole = Files.readAllBytes(compress("dcmcjpeg", writeFrames(SCRATCH.resolve("frames-again.dcm"), 3),
+                SCRATCH.resolve("frames-jpeg-whole.dcm")));
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 600));
+        DicomDecodeException cutError = assertThrows(DicomDecodeException.class, () -> decoder.decode(cut));
+        assertTrue(cutError.getMessage().contains("past the end of the file") || cutError.getMessage().contains("ends early"),
+                cutError.getMessage());
+    }
+
+    /** Writes a 64x48 MONOCHROME2 8-bit object with the given number of distinct frames, uncompressed. */
+    private static Path writeFrames(Path file, int frames) throws Exception {
+        int rows = 48;
+        int columns = 64;
+        AttributeList list = new AttributeList();
+        text(list, new UniqueIdentifierAttribute(TagFromName.SOPClassUID), "1.2.840.10008.5.1.4.1.1.7.2");
+        text(list, new UniqueIdentifierAttribute(TagFromName.SOPInstanceUID), "1.2.826.0.1.3680043.10.1234.13.1");
+        text(list, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), "1.2.826.0.1.3680043.10.1234.13.2");
+        text(list, new UniqueIdentifierAttribute(TagFromName.SeriesInstanceUID), "1.2.826.0.1.3680043.10.1234.13.3");
+        text(list, new CodeStringAttribute(TagFromName.Modality), "OT");
+        text(list, new CodeStringAttribute(TagFromName.PhotometricInterpretation), "MONOCHROME2");
+        text(list, new com.pixelmed.dicom.IntegerStringAttribute(TagFromName.NumberOfFrames), Integer.toString(frames));
+        unsigned(list, TagFromName.Rows, rows);
+        unsigned(list, TagFromName.Columns, columns);
+        unsigned(list, TagFromName.SamplesPerPixel, 1);
+        unsigned(list, TagFromName.BitsAllocated, 8);
+        unsigned(list, TagFromName.BitsStored, 8);
+        unsigned(list, TagFromName.HighBit, 7);
+        unsigned(list, TagFromName.PixelRepresentation, 0);
+        byte[] samples = new byte[rows * columns * frames];
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] = (byte) ((i % columns) * 3 + (i / (rows * columns)) * 40);
+        }
+        com.pixelmed.dicom.OtherByteAttribute pixels = new com.pixelmed.dicom.OtherByteAttribute(TagFromName.PixelData);
+        pixels.setValues(samples);
+        list.put(pixels);
+        FileMetaInformation.addFileMetaInformation(list, TransferSyntaxes.EXPLICIT_LITTLE, "TEST");
+        list.write(file.toFile(), TransferSyntaxes.EXPLICIT_LITTLE, true, true);
+        return file;
+    }
+
     /** Writes an 8-bit RGB Ophthalmic Photography object of a phantom fundus, uncompressed. */
     private static Path writeColourPhotograph(Path file) throws Exception {
         ByteArrayOutputStream png = new ByteArrayOutputStream();
