@@ -137,12 +137,20 @@ public final class DicomDecoder {
     private Decoded decodeOnThisThread(Path file) throws IOException, DicomException, DicomDecodeException {
         long fileSize = Files.size(file);
         AttributeList header = new AttributeList();
+        if (fileSize == 0) {
+            throw new DicomDecodeException("empty file (0 bytes)");
+        }
         String streamSyntax;
         long pixelDataOffset;
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file));
                 DicomInputStream in = new DicomInputStream(raw)) {
             streamSyntax = in.getTransferSyntaxToReadDataSet() == null ? "" : in.getTransferSyntaxToReadDataSet().getUID();
             pixelDataOffset = header.read(in, TagFromName.PixelData);
+        }
+        if (header.get(TagFromName.SOPClassUID) == null && header.get(TagFromName.Rows) == null
+                && header.get(TagFromName.Columns) == null) {
+            throw new DicomDecodeException("no SOP Class UID, Rows or Columns in " + fileSize + " bytes: not a DICOM image,"
+                    + " or a file cut short");
         }
         String syntax = Attribute.getSingleStringValueOrEmptyString(header, TagFromName.TransferSyntaxUID);
         if (syntax.isEmpty()) {

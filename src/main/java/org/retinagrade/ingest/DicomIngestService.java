@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.jboss.logging.Logger;
@@ -98,7 +100,9 @@ public class DicomIngestService {
         final Deidentifier deidentifier;
         final DicomDecoder decoder;
         final Map<String, Integer> labels;
-        private volatile Map<String, Integer> labelsByStoredUid;
+        private final List<List<String>> labelRows;
+        private final Set<String> usedLabelKeys = ConcurrentHashMap.newKeySet();
+        private volatile Map<String, String> labelKeysByStoredUid;
 
         Session(long jobId, Cohort cohort, Options options) throws IOException {
             this.jobId = jobId;
@@ -114,7 +118,9 @@ public class DicomIngestService {
             this.deidentifier = new Deidentifier(Pseudonymizer.fromKeyFile(Workspace.keys().resolve("site.key")),
                     options.retainUids());
             this.decoder = new DicomDecoder(options.maxPixels(), DicomDecoder.DEFAULT_TIMEOUT);
-            this.labels = readLabels(options.labelsCsv());
+            LabelTable table = readLabelTable(options.labelsCsv());
+            this.labels = table.labels();
+            this.labelRows = table.rowKeys();
         }
 
         public long jobId() {
@@ -156,17 +162,48 @@ public class DicomIngestService {
          * the original SOP Instance UID, or else of the file's name without extension (null when none).
          */
         public Integer labelOf(String storedUid, Path file) {
-            if (labelsByStoredUid == null) {
-                Map<String, Integer> mapped = new HashMap<>();
-                labels.forEach((key, value) -> mapped.put(deidentifier.mapUid(key), value));
-                labelsByStoredUid = mapped;
+            if (labelKeysByStoredUid == null) {
+                Map<String, String> mapped = new HashMap<>();
+                labels.keySet().forEach(key -> mapped.put(deidentifier.mapUid(key), key));
+                labelKeysByStoredUid = mapped;
             }
-            Integer label = labelsByStoredUid.get(storedUid);
-            if (label == null && file != null) {
+            String key = labelKeysByStoredUid.get(storedUid);
+            if (key == null && file != null) {
                 String name = file.getFileName().toString();
-                label = labels.get(name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name);
+                String stem = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
+                key = labels.containsKey(stem) ? stem : labels.containsKey(name) ? name : null;
             }
-            return label;
+            if (key == null) {
+                return null;
+            }
+            usedLabelKeys.add(key);
+            return labels.get(key);
+        }
+
+        /**
+         * Reports the label CSV rows that matched no file or instance of this run, with a
+         * progress line and a warning. A resumed run does not see the files finished before,
+         * so it reports nothing.
+         */
+        public void reportUnmatchedLabels(Consumer<String> progress, boolean resumed) {
+            if (resumed) {
+                return;
+            }
+            List<String> unmatched = new ArrayList<>();
+            for (List<String> keys : labelRows) {
+                if (keys.stream().noneMatch(usedLabelKeys::contains)) {
+                    unmatched.add(keys.get(keys.size() - 1));
+                }
+            }
+            if (unmatched.isEmpty()) {
+                return;
+            }
+            String message = String.format("%d of %d label rows matched no file or instance (%s%s): the image column is"
+                    + " matched against file names with or without extension, sop_instance_uid against the original SOP"
+                    + " Instance UID", unmatched.size(), labelRows.size(), String.join(", ", unmatched.subList(0,
+                    Math.min(5, unmatched.size()))), unmatched.size() > 5 ? ", ..." : "");
+            LOG.warnf("ingest job %d: %s", jobId, message);
+            progress.accept(message);
         }
 
         /** Returns the UID under which an instance with this original SOP Instance UID is stored. */
@@ -177,7 +214,7 @@ public class DicomIngestService {
 
     /** Creates a running job of the given kind ("dicom-folder" or "pacs") and returns its session. */
     public Session startJob(String kind, String source, Options options, Map<String, Object> details) throws IOException {
-        readLabels(options.labelsCsv()); // an invalid label CSV is rejected before a job exists
+        readLabelTable(options.labelsCsv()); // an invalid label CSV is rejected before a job exists
         Cohort cohort = cohortService.findOrCreate(options.cohortName(), options.actor());
         IngestJob job = QuarkusTransaction.requiringNew().call(() -> {
             IngestJob created = new IngestJob();
@@ -255,8 +292,9 @@ public class DicomIngestService {
                     + " .txt, .md and .json files are skipped); nothing was ingested");
         }
         Session session = startJob("dicom-folder", root.toString(), options, Map.of("files", files.size()));
-        progress.accept(String.format("found %d files in %s (ingest job %d)", files.size(), root, session.jobId));
-        return runFolder(session, root, files, progress);
+        progress.accept(String.format("found %d %s in %s (ingest job %d)", files.size(), files.size() == 1 ? "file" : "files",
+                root, session.jobId));
+        return runFolder(session, root, files, progress, false);
     }
 
     /** Continues a stopped DICOM folder job and skips the files whose item already finished. */
@@ -272,10 +310,10 @@ public class DicomIngestService {
         Session session = reopen(jobId, options);
         List<Path> files = listFiles(root);
         progress.accept(String.format("resuming ingest job %d: %d files in %s", jobId, files.size(), root));
-        return runFolder(session, root, files, progress);
+        return runFolder(session, root, files, progress, true);
     }
 
-    private IngestJob runFolder(Session session, Path root, List<Path> files, Consumer<String> progress) {
+    private IngestJob runFolder(Session session, Path root, List<Path> files, Consumer<String> progress, boolean resumed) {
         Map<String, String> finished = finishedItems(session.jobId);
         int done = 0;
         int skipped = 0;
@@ -294,6 +332,7 @@ public class DicomIngestService {
         if (skipped > 0) {
             progress.accept(String.format("  %d files were already finished by this job and were skipped", skipped));
         }
+        session.reportUnmatchedLabels(progress, resumed);
         return finish(session.jobId, "completed", session.options.actor());
     }
 
@@ -319,9 +358,9 @@ public class DicomIngestService {
             job.finishedAt = Instant.now();
             long unapplied = IngestJobItem.count("jobId = ?1 and message like '%given here was not applied%'", jobId);
             if (unapplied > 0) {
-                LOG.warnf("ingest job %d: %s not applied because the image already had a different label; list the items"
-                        + " with `retinagrade ingest jobs %d`", jobId, unapplied == 1 ? "1 label was" : unapplied + " labels were",
-                        jobId);
+                LOG.warnf("ingest job %d: %s a label that was not applied because the image already had a different one;"
+                        + " list the items with `retinagrade ingest jobs %d`", jobId,
+                        unapplied == 1 ? "1 item has" : unapplied + " items have", jobId);
             }
             auditTrail.append(actor, "ingest." + status, "ingest_job", job.id, Map.of("items", job.readCount,
                     "stored", job.stored, "duplicates", job.duplicates, "quarantined", job.quarantined));
@@ -360,7 +399,8 @@ public class DicomIngestService {
         DicomInstance sameUid = QuarkusTransaction.requiringNew().call(() -> DicomInstance.findBySopInstanceUid(storedUid));
         if (sameUid != null) {
             return duplicate(session, sourceRef, sameUid, session.labelOf(sameUid.sopInstanceUid, file),
-                    "SOP Instance UID already stored with other bytes (SHA-256 " + sameUid.sourceSha256.substring(0, 12) + "...)");
+                    "SOP Instance UID already stored from a file with other bytes (SHA-256 " + sameUid.sourceSha256.substring(0, 12)
+                            + "...); the stored copy is kept and this file was not decoded");
         }
 
         Integer label = session.labelOf(storedUid, file);
@@ -446,13 +486,15 @@ public class DicomIngestService {
             if (frames.size() > 1) {
                 notes.add(frames.size() + " frames");
             }
+            List<String> shared = new ArrayList<>();
+            List<String> labelNotes = new ArrayList<>();
             for (int i = 0; i < frames.size(); i++) {
                 String sha = ContentStore.sha256(frames.get(i));
                 Image image = Image.findBySha256(sha);
                 if (image != null) {
                     // One image row per distinct pixel content: this frame joins the cohort as that image.
-                    notes.add((frames.size() == 1 ? "pixels" : "frame " + (i + 1)) + " identical to image " + image.id
-                            + " (" + image.sopInstanceUid + "), which it shares");
+                    shared.add(frames.size() == 1 ? "image " + image.id + " (" + image.sopInstanceUid + ")"
+                            : "frame " + (i + 1) + " as image " + image.id);
                 } else {
                     image = new Image();
                     image.sha256 = sha;
@@ -480,8 +522,17 @@ public class DicomIngestService {
                 }
                 String note = addMember(session, image.id, finalLabel);
                 if (note != null) {
-                    notes.add(note);
+                    labelNotes.add(note);
                 }
+            }
+            if (frames.size() == 1 && !shared.isEmpty()) {
+                notes.add("same pixels as the stored " + shared.get(0) + ", so the cohort uses that image");
+            } else if (!shared.isEmpty()) {
+                notes.add(shared.size() + " of " + frames.size() + " frames have the same pixels as stored images, so the"
+                        + " cohort uses those (" + firstFew(shared) + ")");
+            }
+            if (!labelNotes.isEmpty()) {
+                notes.add(firstFew(labelNotes));
             }
             recordItem(session, sourceRef, "stored", storedUid, sourceSha, firstImage,
                     notes.isEmpty() ? null : String.join("; ", notes));
@@ -547,14 +598,20 @@ public class DicomIngestService {
 
     /** Adds the instance's images to the session's cohort and returns the message joined with any label notes. */
     private String addMembers(Session session, List<Image> images, Integer label, String message) {
-        List<String> notes = new ArrayList<>(List.of(message));
+        List<String> notes = new ArrayList<>();
         for (Image image : images) {
             String note = addMember(session, image.id, label);
             if (note != null) {
                 notes.add(note);
             }
         }
-        return String.join("; ", notes);
+        return notes.isEmpty() ? message : message + "; " + firstFew(notes);
+    }
+
+    /** Joins the first three notes with "; " and counts the rest, so that a multi-frame item keeps a short message. */
+    private static String firstFew(List<String> notes) {
+        String joined = String.join("; ", notes.subList(0, Math.min(3, notes.size())));
+        return notes.size() <= 3 ? joined : joined + "; and " + (notes.size() - 3) + " more";
     }
 
     private Outcome duplicate(Session session, String sourceRef, DicomInstance known, Integer label, String message) {
@@ -737,14 +794,24 @@ public class DicomIngestService {
         }
     }
 
-    /**
-     * Reads labels keyed by SOP Instance UID or image name: a CSV with columns
-     * sop_instance_uid,image,level (as written by `dicom from-image`) or image,level (Kaggle).
-     */
+    /** Labels keyed by SOP Instance UID or image name, and the keys of each CSV row in order. */
+    record LabelTable(Map<String, Integer> labels, List<List<String>> rowKeys) {
+    }
+
+    /** Reads the labels of a CSV, keyed by SOP Instance UID or image name (see {@link #readLabelTable}). */
     static Map<String, Integer> readLabels(Path csv) throws IOException {
+        return readLabelTable(csv).labels();
+    }
+
+    /**
+     * Reads a label CSV with columns sop_instance_uid,image,level (as written by `dicom
+     * from-image`) or image,level (Kaggle). A key given two different levels is rejected.
+     */
+    static LabelTable readLabelTable(Path csv) throws IOException {
         Map<String, Integer> labels = new HashMap<>();
+        List<List<String>> rowKeys = new ArrayList<>();
         if (csv == null) {
-            return labels;
+            return new LabelTable(labels, rowKeys);
         }
 
         if (!Files.isRegularFile(csv)) {
@@ -752,9 +819,18 @@ public class DicomIngestService {
                     + " sop_instance_uid,image,level columns");
         }
 
-        List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException("label CSV " + csv + " is not UTF-8 text; save it as UTF-8 (or plain ASCII)"
+                    + " and give it again");
+        }
         if (lines.isEmpty()) {
-            return labels;
+            return new LabelTable(labels, rowKeys);
+        }
+        if (lines.get(0).startsWith("\uFEFF")) {
+            lines.set(0, lines.get(0).substring(1)); // the byte order mark that spreadsheet programs write
         }
 
         List<String> header = List.of(lines.get(0).strip().toLowerCase(Locale.ROOT).split(","));
@@ -788,13 +864,24 @@ public class DicomIngestService {
                         + value + ": expected a grade 0-4");
             }
 
+            List<String> rowKey = new ArrayList<>();
             for (int key : keys) {
                 if (key < fields.length && !fields[key].isBlank()) {
-                    labels.put(fields[key].strip(), value);
+                    String name = fields[key].strip();
+                    Integer earlier = labels.put(name, value);
+                    if (earlier != null && earlier != value) {
+                        throw new IllegalArgumentException("label CSV " + csv + " line " + (row + 1) + ": '" + name
+                                + "' has level " + value + " here and " + earlier + " on an earlier line; keep one row per"
+                                + " image");
+                    }
+                    rowKey.add(name);
                 }
             }
+            if (!rowKey.isEmpty()) {
+                rowKeys.add(rowKey);
+            }
         }
-        return labels;
+        return new LabelTable(labels, rowKeys);
     }
 
     static List<Path> listFiles(Path root) throws IOException {

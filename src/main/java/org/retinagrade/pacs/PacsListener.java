@@ -44,7 +44,7 @@ public class PacsListener {
 
     /**
      * Starts listening, accepting instances only from the given calling AE titles (all when the
-     * set is empty). An instance from another sender is deleted unread and its association aborted.
+     * set is empty). Another sender's association is aborted once negotiated, before any data.
      */
     public synchronized StorageReceiver start(PacsSettings settings, String bindHost, DicomIngestService.Options options,
             java.util.Set<String> acceptedCallers) throws IOException {
@@ -81,13 +81,18 @@ public class PacsListener {
                     } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
                         throw new IllegalStateException("storing a received instance failed: " + e.getMessage(), e);
                     }
-                    LOG.infof("received an instance from %s: %s", caller, outcome.name().toLowerCase(java.util.Locale.ROOT));
+                    String name = file.getFileName().toString();
+                    String sop = name.contains("~") ? name.substring(0, name.indexOf('~')) : name; // "UID~2": a second copy
+                    DicomIngestService.Session session = current.get();
+                    LOG.infof("ingest job %d: instance %s from %s: %s", session.jobId(), session.storedUid(sop), caller,
+                            outcome.name().toLowerCase(java.util.Locale.ROOT));
                     try {
                         Files.deleteIfExists(file);
                     } catch (IOException e) {
                         LOG.warnf("cannot remove received file %s: %s", file, e.getMessage());
                     }
                 });
+        started.acceptOnly(acceptedCallers);
         try {
             session = ingest.startJob("pacs", "c-store-scp://" + settings.aeTitle() + "@" + bindHost + ":" + started.port(),
                     options, Map.of("ae_title", settings.aeTitle(), "listen_port", started.port(), "receiver", true));

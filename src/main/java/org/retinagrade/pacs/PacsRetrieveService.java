@@ -102,7 +102,7 @@ public class PacsRetrieveService {
         DicomIngestService.Session session = ingest.startJob("pacs", source, options, details);
         progress.accept("ingest job " + session.jobId() + ": retrieving " + studyUids.size() + " "
                 + (studyUids.size() == 1 ? "study" : "studies") + " from " + peer.describe() + " by " + peer.methodName());
-        return runOrInterrupt(session, peer, studyUids, options.actor(), progress);
+        return runOrInterrupt(session, peer, studyUids, options.actor(), false, progress);
     }
 
     /** Continues a stopped retrieve job and requests the instances that are still missing again. */
@@ -144,14 +144,14 @@ public class PacsRetrieveService {
 
         DicomIngestService.Session session = ingest.reopen(jobId, ingest.optionsOf(job, actor));
         progress.accept("resuming ingest job " + jobId + " from " + peer.describe());
-        return runOrInterrupt(session, peer, studies, actor, progress);
+        return runOrInterrupt(session, peer, studies, actor, true, progress);
     }
 
     /** Runs the retrieve; a failure that is not the PACS's (a busy port, a full disk) leaves the job interrupted, not running. */
     private IngestJob runOrInterrupt(DicomIngestService.Session session, Peer peer, List<String> studies, String actor,
-            Consumer<String> progress) throws IOException {
+            boolean resumed, Consumer<String> progress) throws IOException {
         try {
-            return run(session, peer, studies, actor, progress);
+            return run(session, peer, studies, actor, resumed, progress);
         } catch (IOException | RuntimeException e) {
             ingest.finish(session.jobId(), "interrupted", actor);
             progress.accept("ingest job " + session.jobId() + " is left interrupted: fix the error, then `retinagrade ingest"
@@ -160,7 +160,7 @@ public class PacsRetrieveService {
         }
     }
 
-    private IngestJob run(DicomIngestService.Session session, Peer peer, List<String> studies, String actor,
+    private IngestJob run(DicomIngestService.Session session, Peer peer, List<String> studies, String actor, boolean resumed,
             Consumer<String> progress) throws IOException {
         long jobId = session.jobId();
         PacsClient client = peer.dimse() == null ? null : new PacsClient(peer.dimse());
@@ -209,8 +209,12 @@ public class PacsRetrieveService {
         long stillPending = ingest.pendingCount(jobId);
         String status = stillPending == 0 ? "completed" : "interrupted";
         if (stillPending > 0) {
+            String movePort = peer.method() == Method.MOVE ? " (add --listen-port PORT when the PACS knows our AE title at"
+                    + " another port than " + peer.dimse().listenPort() + ")" : "";
             progress.accept(stillPending + " instances are still missing; run `retinagrade ingest resume " + jobId
-                    + "` when the PACS is reachable again");
+                    + "` when the PACS is reachable again" + movePort);
+        } else {
+            session.reportUnmatchedLabels(progress, resumed);
         }
         return ingest.finish(jobId, status, actor);
     }

@@ -87,6 +87,7 @@ public final class StorageReceiver implements AutoCloseable {
     private final java.util.concurrent.BlockingQueue<byte[]> buffers = new java.util.concurrent.ArrayBlockingQueue<>(WRITER_BUFFERS);
     private final Thread acceptor;
     private volatile boolean closed;
+    private volatile java.util.Set<String> acceptedCallers = java.util.Set.of();
 
     /**
      * Starts listening. {@code consumer} receives each file (in {@code incoming}, which it may
@@ -139,6 +140,14 @@ public final class StorageReceiver implements AutoCloseable {
         return server.getLocalPort();
     }
 
+    /**
+     * Accepts associations only from these calling AE titles (all when the set is empty). Any
+     * other caller's association is aborted as soon as it is negotiated, before data is sent.
+     */
+    public void acceptOnly(java.util.Set<String> callers) {
+        acceptedCallers = java.util.Set.copyOf(callers);
+    }
+
     public String aeTitle() {
         return aeTitle;
     }
@@ -177,6 +186,14 @@ public final class StorageReceiver implements AutoCloseable {
             folder = new IncomingFolder(Files.createDirectories(incoming.resolve("association-" + associationCount.incrementAndGet())));
             Association association = AssociationFactory.createNewAssociation(socket, aeTitle, MAX_PDU_LENGTH, 0, 0,
                     new AnyExplicitStorePresentationContextSelectionPolicy());
+            String caller = association.getCallingAETitle() == null ? "" : association.getCallingAETitle().strip();
+            java.util.Set<String> accepted = acceptedCallers;
+            if (!accepted.isEmpty() && !accepted.contains(caller)) {
+                LOG.warnf("DICOM association from %s as AE title %s aborted: not among the accepted AE titles %s",
+                        socket.getRemoteSocketAddress(), caller, accepted);
+                abort(socket.getOutputStream());
+                return;
+            }
             serveMessages(socket, association, folder);
             LOG.debugf("DICOM association from %s released", socket.getRemoteSocketAddress());
         } catch (Exception e) {

@@ -142,8 +142,10 @@ class SharedDicomCorpusTest {
     @Test
     void malformedFilesRejectedWithFault() {
         assertTrue(rejected.get("pydicom/MR_truncated.dcm").contains("truncated"), rejected.get("pydicom/MR_truncated.dcm"));
-        assertTrue(rejected.get("pydicom/no_meta.dcm").contains("not an image"), rejected.get("pydicom/no_meta.dcm"));
-        assertTrue(rejected.get("orthanc-tests/ZeissOCT-cfind-query.dcm").contains("not an image"));
+        // This copy of CT_small has one stray byte before its first data element, and neither PixelMed nor dcmdump reads it.
+        assertTrue(rejected.get("pydicom/no_meta.dcm").contains("not a DICOM image"), rejected.get("pydicom/no_meta.dcm"));
+        String query = rejected.get("orthanc-tests/ZeissOCT-cfind-query.dcm");
+        assertTrue(query.contains("not an image") || query.contains("not a DICOM image"), query);
         assertTrue(rejected.get("pydicom/badVR.dcm").contains("'1A'"), rejected.get("pydicom/badVR.dcm"));
     }
 

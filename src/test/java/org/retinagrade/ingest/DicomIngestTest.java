@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -134,7 +135,7 @@ class DicomIngestTest {
 
         assertEquals(2, job.stored, job.summary());
         String message = itemMessage(job.id, "b.dcm");
-        assertTrue(message.contains("pixels identical to image"), message);
+        assertTrue(message.contains("same pixels as the stored image"), message);
         assertTrue(message.contains("keeps its label 2 in cohort dicom-shared; the label 3 given here was not applied"), message);
         CohortService.Summary summary = cohortService.summary("dicom-shared").get();
         assertEquals(1, summary.members());
@@ -146,6 +147,37 @@ class DicomIngestTest {
         assertEquals(2, other.duplicates, other.summary());
         assertTrue(itemMessage(other.id, "b.dcm").contains("the label 3 given here was not applied"), itemMessage(other.id, "b.dcm"));
         assertEquals(1, cohortService.summary("dicom-shared-other").get().members());
+    }
+
+    @Test
+    void labelCsvProblemsReported() throws Exception {
+        Path folder = fresh("label-rows");
+        write(OphthalmicPhotography.build(phantom(1, 41), identity("rows-a", 1)), folder.resolve("a.dcm"));
+        write(OphthalmicPhotography.build(phantom(3, 42), identity("rows-b", 2)), folder.resolve("b.dcm"));
+
+        // An image name with its extension matches too, and a row that names no file is reported.
+        Path labels = Files.writeString(SCRATCH.resolve("rows.csv"), "\uFEFFimage,level\na.dcm,1\nb,3\nmissing,2\n");
+        List<String> lines = new java.util.ArrayList<>();
+        IngestJob job = service.ingestFolder(folder, new DicomIngestService.Options("dicom-rows", "dicom-test", false, labels,
+                DicomDecoder.DEFAULT_MAX_PIXELS, "test"), lines::add);
+        assertEquals(2, job.stored, job.summary());
+        assertEquals(1L, cohortService.summary("dicom-rows").get().perGrade().get("1"));
+        assertEquals(1L, cohortService.summary("dicom-rows").get().perGrade().get("3"));
+        String output = String.join("\n", lines);
+        assertTrue(output.contains("1 of 3 label rows matched no file or instance (missing)"), output);
+
+        Path conflicting = Files.writeString(SCRATCH.resolve("conflicting.csv"), "image,level\na,1\na,2\n");
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> service.ingestFolder(folder,
+                new DicomIngestService.Options("dicom-rows", "dicom-test", false, conflicting, DicomDecoder.DEFAULT_MAX_PIXELS,
+                        "test"), line -> { }));
+        assertTrue(twice.getMessage().contains("line 3: 'a' has level 2 here and 1 on an earlier line"), twice.getMessage());
+
+        Path utf16 = SCRATCH.resolve("utf16.csv");
+        Files.write(utf16, "image,level\na,1\n".getBytes(StandardCharsets.UTF_16));
+        IllegalArgumentException encoding = assertThrows(IllegalArgumentException.class, () -> service.ingestFolder(folder,
+                new DicomIngestService.Options("dicom-rows", "dicom-test", false, utf16, DicomDecoder.DEFAULT_MAX_PIXELS,
+                        "test"), line -> { }));
+        assertTrue(encoding.getMessage().contains("is not UTF-8 text"), encoding.getMessage());
     }
 
     private static String itemMessage(long jobId, String sourceRef) {

@@ -218,7 +218,8 @@ class PacsOrthancTest {
                 java.util.Set.of("MODALITY1"));
         IngestJob strictJob;
         try {
-            orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", strict.port());
+            assertTrue(orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", strict.port()) != 0,
+                    "storescu sees the association aborted");
         } finally {
             strictJob = listener.stop();
         }
