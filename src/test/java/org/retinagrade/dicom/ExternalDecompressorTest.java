@@ -206,21 +206,8 @@ class ExternalDecompressorTest {
     private static Path writeFrames(Path file, int frames) throws Exception {
         int rows = 48;
         int columns = 64;
-        AttributeList list = new AttributeList();
-        text(list, new UniqueIdentifierAttribute(TagFromName.SOPClassUID), "1.2.840.10008.5.1.4.1.1.7.2");
-        text(list, new UniqueIdentifierAttribute(TagFromName.SOPInstanceUID), "1.2.826.0.1.3680043.10.1234.13.1");
-        text(list, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), "1.2.826.0.1.3680043.10.1234.13.2");
-        text(list, new UniqueIdentifierAttribute(TagFromName.SeriesInstanceUID), "1.2.826.0.1.3680043.10.1234.13.3");
-        text(list, new CodeStringAttribute(TagFromName.Modality), "OT");
-        text(list, new CodeStringAttribute(TagFromName.PhotometricInterpretation), "MONOCHROME2");
+        AttributeList list = monochrome("1.2.840.10008.5.1.4.1.1.7.2", "13", rows, columns, 8);
         text(list, new com.pixelmed.dicom.IntegerStringAttribute(TagFromName.NumberOfFrames), Integer.toString(frames));
-        unsigned(list, TagFromName.Rows, rows);
-        unsigned(list, TagFromName.Columns, columns);
-        unsigned(list, TagFromName.SamplesPerPixel, 1);
-        unsigned(list, TagFromName.BitsAllocated, 8);
-        unsigned(list, TagFromName.BitsStored, 8);
-        unsigned(list, TagFromName.HighBit, 7);
-        unsigned(list, TagFromName.PixelRepresentation, 0);
         byte[] samples = new byte[rows * columns * frames];
         for (int i = 0; i < samples.length; i++) {
             samples[i] = (byte) ((i % columns) * 3 + (i / (rows * columns)) * 40);
@@ -228,9 +215,7 @@ class ExternalDecompressorTest {
         com.pixelmed.dicom.OtherByteAttribute pixels = new com.pixelmed.dicom.OtherByteAttribute(TagFromName.PixelData);
         pixels.setValues(samples);
         list.put(pixels);
-        FileMetaInformation.addFileMetaInformation(list, TransferSyntaxes.EXPLICIT_LITTLE, "TEST");
-        list.write(file.toFile(), TransferSyntaxes.EXPLICIT_LITTLE, true, true);
-        return file;
+        return writeUncompressed(list, file);
     }
 
     /** Writes an 8-bit RGB Ophthalmic Photography object of a phantom fundus, uncompressed. */
@@ -250,23 +235,10 @@ class ExternalDecompressorTest {
     private static Path writeTwelveBitImage(Path file) throws Exception {
         int rows = 64;
         int columns = 96;
-        AttributeList list = new AttributeList();
-        text(list, new UniqueIdentifierAttribute(TagFromName.SOPClassUID), "1.2.840.10008.5.1.4.1.1.7");
-        text(list, new UniqueIdentifierAttribute(TagFromName.SOPInstanceUID), "1.2.826.0.1.3680043.10.1234.12.1");
-        text(list, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), "1.2.826.0.1.3680043.10.1234.12.2");
-        text(list, new UniqueIdentifierAttribute(TagFromName.SeriesInstanceUID), "1.2.826.0.1.3680043.10.1234.12.3");
-        text(list, new CodeStringAttribute(TagFromName.Modality), "OT");
+        AttributeList list = monochrome("1.2.840.10008.5.1.4.1.1.7", "12", rows, columns, 12);
         text(list, new LongStringAttribute(TagFromName.PatientID), "P-TWELVE");
-        text(list, new CodeStringAttribute(TagFromName.PhotometricInterpretation), "MONOCHROME2");
         text(list, new DecimalStringAttribute(TagFromName.WindowCenter), "2048");
         text(list, new DecimalStringAttribute(TagFromName.WindowWidth), "4096");
-        unsigned(list, TagFromName.Rows, rows);
-        unsigned(list, TagFromName.Columns, columns);
-        unsigned(list, TagFromName.SamplesPerPixel, 1);
-        unsigned(list, TagFromName.BitsAllocated, 16);
-        unsigned(list, TagFromName.BitsStored, 12);
-        unsigned(list, TagFromName.HighBit, 11);
-        unsigned(list, TagFromName.PixelRepresentation, 0);
         short[] samples = new short[rows * columns];
         Random random = new Random(12);
         for (int y = 0; y < rows; y++) {
@@ -278,6 +250,32 @@ class ExternalDecompressorTest {
         OtherWordAttribute pixels = new OtherWordAttribute(TagFromName.PixelData);
         pixels.setValues(samples);
         list.put(pixels);
+        return writeUncompressed(list, file);
+    }
+
+    /**
+     * Returns the attributes of a MONOCHROME2 image of the SOP class, without Pixel Data: UIDs
+     * that end in the key, 8 bits allocated for up to 8 bits stored, else 16.
+     */
+    private static AttributeList monochrome(String sopClass, String key, int rows, int columns, int bitsStored) throws Exception {
+        AttributeList list = new AttributeList();
+        text(list, new UniqueIdentifierAttribute(TagFromName.SOPClassUID), sopClass);
+        text(list, new UniqueIdentifierAttribute(TagFromName.SOPInstanceUID), "1.2.826.0.1.3680043.10.1234." + key + ".1");
+        text(list, new UniqueIdentifierAttribute(TagFromName.StudyInstanceUID), "1.2.826.0.1.3680043.10.1234." + key + ".2");
+        text(list, new UniqueIdentifierAttribute(TagFromName.SeriesInstanceUID), "1.2.826.0.1.3680043.10.1234." + key + ".3");
+        text(list, new CodeStringAttribute(TagFromName.Modality), "OT");
+        text(list, new CodeStringAttribute(TagFromName.PhotometricInterpretation), "MONOCHROME2");
+        unsigned(list, TagFromName.Rows, rows);
+        unsigned(list, TagFromName.Columns, columns);
+        unsigned(list, TagFromName.SamplesPerPixel, 1);
+        unsigned(list, TagFromName.BitsAllocated, bitsStored <= 8 ? 8 : 16);
+        unsigned(list, TagFromName.BitsStored, bitsStored);
+        unsigned(list, TagFromName.HighBit, bitsStored - 1);
+        unsigned(list, TagFromName.PixelRepresentation, 0);
+        return list;
+    }
+
+    private static Path writeUncompressed(AttributeList list, Path file) throws Exception {
         FileMetaInformation.addFileMetaInformation(list, TransferSyntaxes.EXPLICIT_LITTLE, "TEST");
         list.write(file.toFile(), TransferSyntaxes.EXPLICIT_LITTLE, true, true);
         return file;
