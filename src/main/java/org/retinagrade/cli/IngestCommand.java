@@ -121,7 +121,8 @@ public class IngestCommand {
                 "Continue an ingest job that stopped (process killed, PACS association lost).",
                 "A DICOM folder job reads its folder again and skips files it already finished; a PACS retrieve job asks"
                         + " the PACS again for the instances still missing (by SOP Instance UID), so nothing is fetched or"
-                        + " stored twice. Exit status: 0 when the job completed, 3 when items are still missing or"
+                        + " stored twice. A DICOMweb job reads its password from RETINAGRADE_PACS_DICOMWEB_PASSWORD again,"
+                        + " because the job does not record it. Exit status: 0 when the job completed, 3 when items are still missing or"
                         + " quarantined, 2 for an unknown job."
             })
     static class Resume implements Callable<Integer>, DatabaseCommand {
@@ -222,6 +223,12 @@ public class IngestCommand {
             for (org.retinagrade.ingest.IngestJobItem item : items) {
                 System.out.printf("%-11s %-8s  %-60s %s%n", item.status, item.imageId == null ? "-" : item.imageId,
                         item.sourceRef, item.message == null ? "" : item.message);
+            }
+            long total = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() -> status == null
+                    ? org.retinagrade.ingest.IngestJobItem.count("jobId = ?1", jobId)
+                    : org.retinagrade.ingest.IngestJobItem.count("jobId = ?1 and status = ?2", jobId, status));
+            if (total > items.size()) {
+                System.err.printf("%d of %d items shown; --limit %d shows them all%n", items.size(), total, total);
             }
             return 0;
         }

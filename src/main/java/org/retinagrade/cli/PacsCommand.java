@@ -244,7 +244,7 @@ public class PacsCommand {
                 "Instances already stored are not fetched again. When the PACS goes away midway the job is left"
                         + " 'interrupted', and `retinagrade ingest resume JOB` then fetches only what is missing.",
                 "Exit status: 0 when every instance was stored or already present, 3 when some are missing or"
-                        + " quarantined, 2 for invalid arguments, 1 when the PACS could not be queried."
+                        + " quarantined or no study matches, 2 for invalid arguments, 1 when the PACS could not be queried."
             })
     static class Retrieve implements Callable<Integer>, DatabaseCommand {
 
@@ -337,10 +337,18 @@ public class PacsCommand {
             PacsSettings settings;
             try {
                 settings = connection.settings();
+                for (String caller : acceptAe) {
+                    if (caller.isBlank() || caller.strip().length() > 16 || !caller.strip().matches("[\\x20-\\x7E&&[^\\\\]]+")) {
+                        throw new IllegalArgumentException("invalid --accept-ae '" + caller + "': use AE titles of 1-16 printable"
+                                + " ASCII characters without backslash, separated by commas");
+                    }
+                }
                 StorageReceiver receiver = listener.start(settings, bind, target.options(),
                         new java.util.HashSet<>(acceptAe.stream().map(String::strip).toList()));
-                System.err.printf("listening as %s on %s:%d; storing into cohort %s (Ctrl-C stops)%n", settings.aeTitle(),
-                        bind, receiver.port(), target.cohort);
+                System.err.printf("listening as %s on %s:%d, accepting %s; storing into cohort %s (Ctrl-C stops)%n",
+                        settings.aeTitle(), bind, receiver.port(), acceptAe.isEmpty() ? "any calling AE title"
+                                : "calling AE titles " + String.join(", ", acceptAe.stream().map(String::strip).toList()),
+                        target.cohort);
             } catch (IllegalArgumentException | java.io.IOException e) {
                 System.err.println("retinagrade pacs listen: " + e.getMessage());
                 return 2;

@@ -829,6 +829,10 @@ public class DicomIngestService {
         if (lines.isEmpty()) {
             return new LabelTable(labels, rowKeys);
         }
+        if (lines.stream().anyMatch(line -> line.indexOf('\0') >= 0)) {
+            throw new IllegalArgumentException("label CSV " + csv + " is not UTF-8 text (it contains NUL bytes, as UTF-16 files"
+                    + " do); save it as UTF-8 (or plain ASCII) and give it again");
+        }
         if (lines.get(0).startsWith("\uFEFF")) {
             lines.set(0, lines.get(0).substring(1)); // the byte order mark that spreadsheet programs write
         }

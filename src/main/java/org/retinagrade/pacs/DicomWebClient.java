@@ -148,7 +148,9 @@ public final class DicomWebClient {
 
     private List<JsonNode> search(String path, Map<String, String> keys) throws PacsException {
         StringBuilder query = new StringBuilder();
-        keys.forEach((key, value) -> query.append(query.length() == 0 ? "?" : "&").append(key).append('=').append(encode(value)));
+        // Orthanc's DICOMweb plugin ignores an includefield list whose commas are percent-encoded, so they stay literal.
+        keys.forEach((key, value) -> query.append(query.length() == 0 ? "?" : "&").append(key).append('=')
+                .append(key.equals("includefield") ? encode(value).replace("%2C", ",") : encode(value)));
         String request = path + query;
         HttpResponse<byte[]> reply = send(request, "application/dicom+json", HttpResponse.BodyHandlers.ofByteArray());
         if (reply.statusCode() == 204) {
@@ -182,6 +184,9 @@ public final class DicomWebClient {
         } catch (HttpConnectTimeoutException | ConnectException e) {
             throw new PacsException("DICOMweb GET " + settings.url() + path + " failed: cannot connect"
                     + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")") + "; check that the server runs there", e);
+        } catch (javax.net.ssl.SSLException e) {
+            throw new PacsException("DICOMweb GET " + settings.url() + path + " failed in the TLS handshake (" + e.getMessage()
+                    + "); check whether the server speaks https or plain http", e);
         } catch (HttpTimeoutException e) {
             throw new PacsException("DICOMweb GET " + settings.url() + path + " timed out after " + settings.timeoutSeconds()
                     + " s; raise --timeout or check the server", e);
@@ -199,9 +204,12 @@ public final class DicomWebClient {
             return;
         }
         String hint = switch (status) {
-            case 401, 403 -> "check the user (--dicomweb-user or retinagrade.pacs.dicomweb.user) and the password"
-                    + " (RETINAGRADE_PACS_DICOMWEB_PASSWORD)";
-            case 404 -> "check that the URL is the DICOMweb service root, for example http://127.0.0.1:8042/dicom-web";
+            case 401, 403 -> settings.user() == null
+                    ? "the server requires credentials and none were sent: give --dicomweb-user (or retinagrade.pacs.dicomweb.user)"
+                            + " and set RETINAGRADE_PACS_DICOMWEB_PASSWORD"
+                    : "check the user (--dicomweb-user or retinagrade.pacs.dicomweb.user) and the password"
+                            + " (RETINAGRADE_PACS_DICOMWEB_PASSWORD)";
+            case 400, 404 -> "check that the URL is the DICOMweb service root, for example http://127.0.0.1:8042/dicom-web";
             case 406 -> "the server cannot send the requested media type";
             default -> "check the server's log";
         };

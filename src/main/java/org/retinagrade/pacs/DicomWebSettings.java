@@ -48,19 +48,25 @@ public record DicomWebSettings(String url, String user, String password, int tim
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException("no DICOMweb URL: set --dicomweb-url or retinagrade.pacs.dicomweb.url");
         }
+        // A URL with user:password@ must not be echoed, so messages show it without them.
+        String shown = value.strip().replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1...@");
         URI uri;
         try {
             uri = URI.create(value.strip());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid DICOMweb URL '" + value + "'" + hint);
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + shown + "'" + hint);
+        }
+        if (uri.getUserInfo() != null || !shown.equals(value.strip())) {
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + shown + "': put the user in --dicomweb-user and the"
+                    + " password in RETINAGRADE_PACS_DICOMWEB_PASSWORD, not in the URL");
         }
         if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null
                 || uri.getQuery() != null || uri.getFragment() != null) {
-            throw new IllegalArgumentException("invalid DICOMweb URL '" + value + "'" + hint);
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + shown + "'" + hint);
         }
-        if (uri.getUserInfo() != null) {
-            throw new IllegalArgumentException("invalid DICOMweb URL '" + value + "': put the user in --dicomweb-user and the"
-                    + " password in RETINAGRADE_PACS_DICOMWEB_PASSWORD, not in the URL");
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + shown + "': port " + uri.getPort()
+                    + " is out of range 1-65535");
         }
         String text = uri.toString();
         return text.endsWith("/") ? text.substring(0, text.length() - 1) : text;

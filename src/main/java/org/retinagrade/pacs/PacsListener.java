@@ -44,7 +44,7 @@ public class PacsListener {
 
     /**
      * Starts listening, accepting instances only from the given calling AE titles (all when the
-     * set is empty). Another sender's association is aborted once negotiated, before any data.
+     * set is empty). Another sender's association request is rejected, so no data is sent.
      */
     public synchronized StorageReceiver start(PacsSettings settings, String bindHost, DicomIngestService.Options options,
             java.util.Set<String> acceptedCallers) throws IOException {

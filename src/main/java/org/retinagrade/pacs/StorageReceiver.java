@@ -142,7 +142,7 @@ public final class StorageReceiver implements AutoCloseable {
 
     /**
      * Accepts associations only from these calling AE titles (all when the set is empty). Any
-     * other caller's association is aborted as soon as it is negotiated, before data is sent.
+     * other caller's association request is rejected (A-ASSOCIATE-RJ), so no data is sent.
      */
     public void acceptOnly(java.util.Set<String> callers) {
         acceptedCallers = java.util.Set.copyOf(callers);
@@ -175,25 +175,25 @@ public final class StorageReceiver implements AutoCloseable {
         }
     }
 
-    private void serve(Socket socket) {
-        open.add(socket);
+    private void serve(Socket accepted) {
+        open.add(accepted);
+        Socket socket = accepted;
         IncomingFolder folder = null;
         try {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(timeoutMillis);
+            java.util.Set<String> callers = acceptedCallers;
+            if (!callers.isEmpty()) {
+                socket = screenCaller(accepted, callers);
+                if (socket == null) {
+                    return;
+                }
+            }
             // Each association writes into a folder of its own: files are named by SOP Instance UID,
             // and two senders may send the same instance at the same time.
             folder = new IncomingFolder(Files.createDirectories(incoming.resolve("association-" + associationCount.incrementAndGet())));
             Association association = AssociationFactory.createNewAssociation(socket, aeTitle, MAX_PDU_LENGTH, 0, 0,
                     new AnyExplicitStorePresentationContextSelectionPolicy());
-            String caller = association.getCallingAETitle() == null ? "" : association.getCallingAETitle().strip();
-            java.util.Set<String> accepted = acceptedCallers;
-            if (!accepted.isEmpty() && !accepted.contains(caller)) {
-                LOG.warnf("DICOM association from %s as AE title %s aborted: not among the accepted AE titles %s",
-                        socket.getRemoteSocketAddress(), caller, accepted);
-                abort(socket.getOutputStream());
-                return;
-            }
             serveMessages(socket, association, folder);
             LOG.debugf("DICOM association from %s released", socket.getRemoteSocketAddress());
         } catch (Exception e) {
@@ -205,12 +205,12 @@ public final class StorageReceiver implements AutoCloseable {
             }
             LOG.warnf("DICOM association from %s failed: %s", socket.getRemoteSocketAddress(), message);
         } finally {
-            open.remove(socket);
+            open.remove(accepted);
             if (folder != null) {
                 folder.end();
             }
             try {
-                socket.close();
+                accepted.close();
             } catch (IOException e) {
                 LOG.debugf("closing DICOM socket: %s", e.getMessage());
             }
@@ -363,6 +363,141 @@ public final class StorageReceiver implements AutoCloseable {
         pdu.putInt(2 + command.length).put(contextId).put((byte) 3).put(command);
         out.write(pdu.array());
         out.flush();
+    }
+
+    /**
+     * Reads the start of the A-ASSOCIATE-RQ (PS3.8 section 9.3.2) and rejects the association
+     * with reason "calling AE title not recognized" when its calling AE title is not among the
+     * accepted ones. Returns null then, else a socket that replays the bytes read for PixelMed.
+     */
+    private static Socket screenCaller(Socket socket, java.util.Set<String> callers) throws IOException {
+        // PDU type and length (6 bytes), protocol version and reserved (4), called AE title (16), calling AE title (16).
+        byte[] start = socket.getInputStream().readNBytes(42);
+        if (start.length == 42 && start[0] == 0x01) {
+            String caller = new String(start, 26, 16, java.nio.charset.StandardCharsets.US_ASCII).strip();
+            if (!callers.contains(caller)) {
+                LOG.warnf("DICOM association from %s as AE title %s rejected: not among the accepted AE titles %s",
+                        socket.getRemoteSocketAddress(), caller, callers);
+                // A-ASSOCIATE-RJ: rejected permanent (1), by the service user (1), calling AE title not recognized (3).
+                OutputStream out = socket.getOutputStream();
+                out.write(new byte[] {0x03, 0, 0, 0, 0, 4, 0, 1, 1, 3});
+                out.flush();
+                return null;
+            }
+        }
+        return new ReplayingSocket(socket, start);
+    }
+
+    /** A socket whose input starts with bytes already read from it. Everything else goes to the real socket. */
+    private static final class ReplayingSocket extends Socket {
+
+        private final Socket socket;
+        private final java.io.InputStream in;
+
+        ReplayingSocket(Socket socket, byte[] replayed) throws IOException {
+            this.socket = socket;
+            this.in = new java.io.SequenceInputStream(new ByteArrayInputStream(replayed), socket.getInputStream());
+        }
+
+        @Override
+        public java.io.InputStream getInputStream() {
+            return in;
+        }
+
+        @Override
+        public OutputStream getOutputStream() throws IOException {
+            return socket.getOutputStream();
+        }
+
+        @Override
+        public synchronized void close() throws IOException {
+            socket.close();
+        }
+
+        @Override
+        public boolean isClosed() {
+            return socket.isClosed();
+        }
+
+        @Override
+        public void shutdownOutput() throws IOException {
+            socket.shutdownOutput();
+        }
+
+        @Override
+        public InetAddress getInetAddress() {
+            return socket.getInetAddress();
+        }
+
+        @Override
+        public InetAddress getLocalAddress() {
+            return socket.getLocalAddress();
+        }
+
+        @Override
+        public java.net.SocketAddress getLocalSocketAddress() {
+            return socket.getLocalSocketAddress();
+        }
+
+        @Override
+        public java.net.SocketAddress getRemoteSocketAddress() {
+            return socket.getRemoteSocketAddress();
+        }
+
+        @Override
+        public int getPort() {
+            return socket.getPort();
+        }
+
+        @Override
+        public int getLocalPort() {
+            return socket.getLocalPort();
+        }
+
+        @Override
+        public synchronized int getReceiveBufferSize() throws SocketException {
+            return socket.getReceiveBufferSize();
+        }
+
+        @Override
+        public synchronized void setReceiveBufferSize(int size) throws SocketException {
+            socket.setReceiveBufferSize(size);
+        }
+
+        @Override
+        public synchronized int getSendBufferSize() throws SocketException {
+            return socket.getSendBufferSize();
+        }
+
+        @Override
+        public synchronized void setSendBufferSize(int size) throws SocketException {
+            socket.setSendBufferSize(size);
+        }
+
+        @Override
+        public int getSoLinger() throws SocketException {
+            return socket.getSoLinger();
+        }
+
+        @Override
+        public synchronized int getSoTimeout() throws SocketException {
+            return socket.getSoTimeout();
+        }
+
+        @Override
+        public synchronized void setSoTimeout(int timeout) throws SocketException {
+            socket.setSoTimeout(timeout);
+        }
+
+        @Override
+        public boolean getTcpNoDelay() throws SocketException {
+            return socket.getTcpNoDelay();
+        }
+
+        @Override
+        public void setTcpNoDelay(boolean on) throws SocketException {
+            socket.setTcpNoDelay(on);
+        }
     }
 
     private static void abort(OutputStream out) {

@@ -178,6 +178,13 @@ class DicomIngestTest {
                 new DicomIngestService.Options("dicom-rows", "dicom-test", false, utf16, DicomDecoder.DEFAULT_MAX_PIXELS,
                         "test"), line -> { }));
         assertTrue(encoding.getMessage().contains("is not UTF-8 text"), encoding.getMessage());
+
+        Path withoutMark = SCRATCH.resolve("utf16le.csv");
+        Files.write(withoutMark, "image,level\na,1\n".getBytes(StandardCharsets.UTF_16LE));
+        IllegalArgumentException nul = assertThrows(IllegalArgumentException.class, () -> service.ingestFolder(folder,
+                new DicomIngestService.Options("dicom-rows", "dicom-test", false, withoutMark, DicomDecoder.DEFAULT_MAX_PIXELS,
+                        "test"), line -> { }));
+        assertTrue(nul.getMessage().contains("contains NUL bytes"), nul.getMessage());
     }
 
     private static String itemMessage(long jobId, String sourceRef) {

@@ -2,6 +2,7 @@ package org.retinagrade.pacs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -111,6 +112,11 @@ class DicomWebClientTest {
         IllegalArgumentException credentials = assertThrows(IllegalArgumentException.class,
                 () -> new DicomWebSettings("http://user:secret@127.0.0.1:8042/dicom-web", null, null, 30));
         assertTrue(credentials.getMessage().contains("not in the URL"), credentials.getMessage());
+        assertFalse(credentials.getMessage().contains("secret"), "the password is not echoed: " + credentials.getMessage());
+
+        IllegalArgumentException port = assertThrows(IllegalArgumentException.class,
+                () -> new DicomWebSettings("http://127.0.0.1:99999/dicom-web", null, null, 30));
+        assertTrue(port.getMessage().contains("port 99999 is out of range"), port.getMessage());
 
         IllegalArgumentException noPassword = assertThrows(IllegalArgumentException.class,
                 () -> new DicomWebSettings("http://127.0.0.1:8042/dicom-web", "reader", null, 30));

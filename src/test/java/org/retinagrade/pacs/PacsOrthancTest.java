@@ -212,18 +212,20 @@ class PacsOrthancTest {
         assertEquals(0, pushed.quarantined, pushed.summary());
         assertEquals(3L, cohortService.summary("pacs-push").get().members());
 
-        // A listener that accepts only another AE title stores nothing from STORESCU.
+        // A listener that accepts only MODALITY1 and STORESCU rejects another caller's association and stores from STORESCU.
         StorageReceiver strict = listener.start(settings().with(null, 11114, null, null, null, null), "127.0.0.1",
                 new DicomIngestService.Options("pacs-strict", "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS, "test"),
-                java.util.Set.of("MODALITY1"));
+                java.util.Set.of("MODALITY1", "STORESCU"));
         IngestJob strictJob;
         try {
-            assertTrue(orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", strict.port()) != 0,
-                    "storescu sees the association aborted");
+            assertTrue(OrthancPeer.run(List.of("/usr/bin/echoscu", "-aet", "OTHER", "-aec", "RETINAGRADE", "127.0.0.1",
+                    Integer.toString(strict.port()))) != 0, "an association from OTHER is rejected");
+            assertEquals(0, orthanc.push(HOME.resolve("push-study"), "RETINAGRADE", strict.port()), "STORESCU is accepted");
         } finally {
             strictJob = listener.stop();
         }
-        assertEquals(0, strictJob.readCount, strictJob.summary());
+        assertEquals(3, strictJob.readCount, strictJob.summary());
+        assertEquals(0, strictJob.quarantined, strictJob.summary());
     }
 
     @Test
@@ -311,7 +313,12 @@ class PacsOrthancTest {
         String study = studyUid("WEB");
         assertEquals(study, Attribute.getSingleStringValueOrEmptyString(studies.get(0), TagFromName.StudyInstanceUID));
         assertEquals("40", Attribute.getSingleStringValueOrEmptyString(studies.get(0), TagFromName.NumberOfStudyRelatedInstances));
-        assertEquals(2, client.searchSeries(study, "OP").size(), "one series per eye");
+        List<AttributeList> series = client.searchSeries(study, "OP");
+        assertEquals(2, series.size(), "one series per eye");
+        assertEquals(java.util.Set.of("R", "L"), java.util.Set.of(
+                Attribute.getSingleStringValueOrEmptyString(series.get(0), TagFromName.Laterality),
+                Attribute.getSingleStringValueOrEmptyString(series.get(1), TagFromName.Laterality)),
+                "the requested include fields come back");
         assertEquals(0, client.searchStudies(new PacsClient.StudyQuery("PATIENT-NOBODY", null, null, null, null)).size());
 
         // Orthanc is killed as the 20th instance arrives; the resumed job fetches only the rest.
