@@ -235,6 +235,12 @@ public final class ProtocolLoader {
         if ("required".equals(message.getType())) {
             return "missing key '" + message.getProperty() + "'";
         }
+        if ("type".equals(message.getType()) && message.getInstanceNode() != null && message.getInstanceNode().isNumber()
+                && message.getMessage().endsWith("string expected")) {
+            // YAML reads an unquoted date or number as a number, where the protocol wants text.
+            return "the number " + message.getInstanceNode() + " must be text here: quote it, for example '"
+                    + message.getInstanceNode() + "'";
+        }
         String text = message.getMessage();
         int colon = text.indexOf(": ");
         return colon >= 0 && text.startsWith("$") ? text.substring(colon + 2) : text;

@@ -79,6 +79,14 @@ class ProtocolLoaderTest {
     }
 
     @Test
+    void unquotedNumberWhereTextExpected() {
+        ProtocolException error = invalid(VALID.replaceFirst("name: tiny", "name: 2026"));
+        assertTrue(error.problems().get(0).startsWith("name (line 1)"), error.problems().get(0));
+        assertTrue(error.problems().get(0).contains("the number 2026 must be text here: quote it, for example '2026'"),
+                error.problems().get(0));
+    }
+
+    @Test
     void valueOutOfRangeIsReportedWithLine() {
         ProtocolException error = invalid(VALID.replace("  variant: small", "  variant: xl") + "preprocessing:\n  resolution: 8\n");
         assertEquals(2, error.problems().size(), error.getMessage());
