@@ -49,9 +49,16 @@ public final class DicomWebClient {
 
     private final DicomWebSettings settings;
     private final HttpClient http;
+    private final int pageSize;
 
     public DicomWebClient(DicomWebSettings settings) {
+        this(settings, PAGE);
+    }
+
+    /** Creates a client that requests search results in pages of the given size (tests use small pages). */
+    DicomWebClient(DicomWebSettings settings, int pageSize) {
         this.settings = settings;
+        this.pageSize = pageSize;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(settings.timeoutSeconds()))
                 .followRedirects(HttpClient.Redirect.NORMAL).build();
     }
@@ -108,7 +115,8 @@ public final class DicomWebClient {
         Path response = folder.resolve(".response-" + safeName(sop));
         Path partial = folder.resolve(".partial-" + safeName(sop));
         try {
-            HttpResponse<Path> reply = send(path, DICOM_PARTS, HttpResponse.BodyHandlers.ofFile(response));
+            HttpResponse<Path> reply = send(path, DICOM_PARTS, HttpResponse.BodyHandlers.ofFile(response, StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
             if (reply.statusCode() == 404) {
                 throw new NotFound("instance " + sop + " is not on " + settings.url() + " (HTTP 404)");
             }
@@ -134,15 +142,22 @@ public final class DicomWebClient {
 
     private List<JsonNode> searchAll(String path, Map<String, String> keys) throws PacsException {
         List<JsonNode> results = new ArrayList<>();
-        for (int offset = 0; ; offset += PAGE) {
+        JsonNode previousFirst = null;
+        for (int offset = 0; ; offset += pageSize) {
             Map<String, String> page = new LinkedHashMap<>(keys);
-            page.put("limit", Integer.toString(PAGE));
+            page.put("limit", Integer.toString(pageSize));
             page.put("offset", Integer.toString(offset));
             List<JsonNode> found = search(path, page);
+            if (!found.isEmpty() && found.get(0).equals(previousFirst)) {
+                // A server that ignores offset would send the same page for ever.
+                throw new PacsException("DICOMweb search " + settings.url() + path + " returned the same " + pageSize + " results for"
+                        + " offset " + offset + " as for the page before: the server ignores offset, so narrow the query");
+            }
             results.addAll(found);
-            if (found.size() < PAGE) {
+            if (found.size() < pageSize) {
                 return results;
             }
+            previousFirst = found.get(0);
         }
     }
 

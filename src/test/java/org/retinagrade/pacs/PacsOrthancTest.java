@@ -320,6 +320,10 @@ class PacsOrthancTest {
                 Attribute.getSingleStringValueOrEmptyString(series.get(1), TagFromName.Laterality)),
                 "the requested include fields come back");
         assertEquals(0, client.searchStudies(new PacsClient.StudyQuery("PATIENT-NOBODY", null, null, null, null)).size());
+        // In pages of 7, the 40 instances take six requests with limit and offset.
+        List<String[]> paged = new DicomWebClient(web, 7).searchInstances(study);
+        assertEquals(40, paged.size());
+        assertEquals(40, paged.stream().map(instance -> instance[1]).distinct().count());
 
         // Orthanc is killed as the 20th instance arrives; the resumed job fetches only the rest.
         DicomIngestService.Options options = new DicomIngestService.Options("pacs-web", "pacs-test", false, null,
