@@ -19,6 +19,9 @@ import org.retinagrade.ingest.IngestJob;
 @ApplicationScoped
 public class PacsListener {
 
+    /** C-STORE failure status "Error: Cannot understand" (PS3.4 Table B.2-1). */
+    static final int CANNOT_UNDERSTAND = 0xC000;
+
     private static final Logger LOG = Logger.getLogger(PacsListener.class);
 
     @Inject
@@ -91,6 +94,8 @@ public class PacsListener {
                     } catch (IOException e) {
                         LOG.warnf("cannot remove received file %s: %s", file, e.getMessage());
                     }
+                    // A quarantined instance is kept with its reason but is not usable, so the sender is told (C000).
+                    return outcome == DicomIngestService.Outcome.QUARANTINED ? CANNOT_UNDERSTAND : 0x0000;
                 });
         started.acceptOnly(acceptedCallers);
         try {

@@ -71,7 +71,7 @@ public final class StorageReceiver implements AutoCloseable {
     private final String aeTitle;
     private final Path incoming;
     private final int timeoutMillis;
-    private final BiConsumer<Path, String> consumer;
+    private final Handler consumer;
     private final ExecutorService associations = Executors.newCachedThreadPool(r -> {
         Thread thread = new Thread(r, "dicom-association");
         thread.setDaemon(true);
@@ -99,6 +99,23 @@ public final class StorageReceiver implements AutoCloseable {
         this(bindHost, port, aeTitle, incoming, timeoutSeconds, consumer, false);
     }
 
+    /** Receives a written file with the calling AE title and returns the C-STORE status to answer with. */
+    @FunctionalInterface
+    public interface Handler {
+
+        /** Handles the file (which it may move or delete) and returns the status, {@code 0x0000} for success. */
+        int handle(Path file, String caller);
+    }
+
+    /**
+     * Starts listening. Each instance is acknowledged only after the handler returns, with the
+     * status it returns. An exception from the handler aborts the association.
+     */
+    public StorageReceiver(String bindHost, int port, String aeTitle, Path incoming, int timeoutSeconds, Handler handler)
+            throws IOException {
+        this(bindHost, port, aeTitle, incoming, timeoutSeconds, handler, false);
+    }
+
     /**
      * Starts listening. With {@code acknowledgeOnReceipt}, an instance is acknowledged as soon
      * as its data set has arrived, and one writer thread writes the file and calls the consumer
@@ -108,6 +125,14 @@ public final class StorageReceiver implements AutoCloseable {
      */
     public StorageReceiver(String bindHost, int port, String aeTitle, Path incoming, int timeoutSeconds,
             BiConsumer<Path, String> consumer, boolean acknowledgeOnReceipt) throws IOException {
+        this(bindHost, port, aeTitle, incoming, timeoutSeconds, (file, caller) -> {
+            consumer.accept(file, caller);
+            return ResponseStatus.Success;
+        }, acknowledgeOnReceipt);
+    }
+
+    private StorageReceiver(String bindHost, int port, String aeTitle, Path incoming, int timeoutSeconds, Handler consumer,
+            boolean acknowledgeOnReceipt) throws IOException {
         this.writer = acknowledgeOnReceipt ? Executors.newSingleThreadExecutor(r -> {
             Thread thread = new Thread(r, "dicom-writer");
             thread.setDaemon(true);
@@ -312,7 +337,7 @@ public final class StorageReceiver implements AutoCloseable {
             handingOver.incrementAndGet();
             try {
                 received.incrementAndGet();
-                consumer.accept(file, caller);
+                status = consumer.handle(file, caller);
             } catch (RuntimeException e) {
                 abort(out);
                 throw e;
@@ -340,7 +365,7 @@ public final class StorageReceiver implements AutoCloseable {
         folder.queuedWrites.incrementAndGet();
         writer.execute(() -> {
             try {
-                consumer.accept(write(folder.path, request, transferSyntax, caller, data, size), caller);
+                consumer.handle(write(folder.path, request, transferSyntax, caller, data, size), caller);
             } catch (IOException | DicomException | RuntimeException e) {
                 LOG.errorf("received instance %s was acknowledged but not stored (%s); its job item stays pending,"
                         + " so resuming the job requests it again", request.getAffectedSOPInstanceUID(), e.getMessage());

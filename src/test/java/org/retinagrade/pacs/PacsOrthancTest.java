@@ -182,6 +182,7 @@ class PacsOrthancTest {
         StorageReceiver receiver = listener.start(listening, "127.0.0.1", new DicomIngestService.Options("pacs-push",
                 "pacs-test", false, null, DicomDecoder.DEFAULT_MAX_PIXELS, "test"));
         IngestJob pushed;
+        int badPushStatus;
         try {
             // Two senders push the same new study at once, then one sends it again.
             CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> {
@@ -203,13 +204,18 @@ class PacsOrthancTest {
                     "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID", "127.0.0.1", port)) != 0, "C-FIND to the listener");
             assertEquals(0, OrthancPeer.run(List.of("/usr/bin/echoscu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "127.0.0.1",
                     port)), "C-ECHO after the refused C-FIND");
+            // An instance that cannot be decoded is quarantined and answered with status C000.
+            writeUndecodable(HOME.resolve("bad-push").resolve("bad.dcm"));
+            badPushStatus = OrthancPeer.run(List.of("/usr/bin/storescu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "127.0.0.1",
+                    port, HOME.resolve("bad-push").resolve("bad.dcm").toString()));
         } finally {
             pushed = listener.stop();
         }
-        assertEquals(9, pushed.readCount, pushed.summary());
+        assertEquals(10, pushed.readCount, pushed.summary());
         assertEquals(3, pushed.stored, "each instance is stored once and stays counted: " + pushed.summary());
         assertEquals(6, pushed.duplicates, pushed.summary());
-        assertEquals(0, pushed.quarantined, pushed.summary());
+        assertEquals(1, pushed.quarantined, pushed.summary());
+        assertTrue(badPushStatus != 0, "storescu reports the failed store, exit status " + badPushStatus);
         assertEquals(3L, cohortService.summary("pacs-push").get().members());
 
         // A listener that accepts only MODALITY1 and STORESCU rejects another caller's association and stores from STORESCU.
@@ -366,6 +372,22 @@ class PacsOrthancTest {
 
     private static String studyUid(String key) {
         return OphthalmicPhotography.uidFor("study:study-" + key);
+    }
+
+    /** Writes an OP object whose Rows claim twice the rows that its Pixel Data contains. */
+    private static void writeUndecodable(Path file) throws Exception {
+        Files.createDirectories(file.getParent());
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(new FundusPhantom(64).render(1, true, 9), "png", png);
+        AttributeList list = OphthalmicPhotography.build(Preprocessor.decode(png.toByteArray()), new OphthalmicPhotography.Identity(
+                "PATIENT-BAD", "TEST^BAD", "study-BAD", LocalDate.of(2025, 3, 4), "ACC-BAD", "R", "series-BAD", "instance-BAD", 1));
+        int rows = Attribute.getSingleIntegerValueOrDefault(list, TagFromName.Rows, 0);
+        com.pixelmed.dicom.UnsignedShortAttribute doubled = new com.pixelmed.dicom.UnsignedShortAttribute(TagFromName.Rows);
+        doubled.addValue(rows * 2);
+        list.put(doubled);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            OphthalmicPhotography.write(list, out, "TEST");
+        }
     }
 
     /** Writes one study of distinct phantom OP objects: half right eye, half left, one series each. */
