@@ -94,7 +94,7 @@ public class PacsListener {
                     } catch (IOException e) {
                         LOG.warnf("cannot remove received file %s: %s", file, e.getMessage());
                     }
-                    // A quarantined instance is kept with its reason but is not usable, so the sender is told (C000).
+                    // A quarantined instance is kept with its reason but is not usable, so the response reports a failure (C000).
                     return outcome == DicomIngestService.Outcome.QUARANTINED ? CANNOT_UNDERSTAND : 0x0000;
                 });
         started.acceptOnly(acceptedCallers);

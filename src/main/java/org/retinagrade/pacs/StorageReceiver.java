@@ -99,7 +99,7 @@ public final class StorageReceiver implements AutoCloseable {
         this(bindHost, port, aeTitle, incoming, timeoutSeconds, consumer, false);
     }
 
-    /** Receives a written file with the calling AE title and returns the C-STORE status to answer with. */
+    /** Receives a written file with the calling AE title and returns the status of the C-STORE response. */
     @FunctionalInterface
     public interface Handler {
 

@@ -204,7 +204,7 @@ class PacsOrthancTest {
                     "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID", "127.0.0.1", port)) != 0, "C-FIND to the listener");
             assertEquals(0, OrthancPeer.run(List.of("/usr/bin/echoscu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "127.0.0.1",
                     port)), "C-ECHO after the refused C-FIND");
-            // An instance that cannot be decoded is quarantined and answered with status C000.
+            // An instance that cannot be decoded is quarantined, and its C-STORE response has status C000.
             writeUndecodable(HOME.resolve("bad-push").resolve("bad.dcm"));
             badPushStatus = OrthancPeer.run(List.of("/usr/bin/storescu", "-aet", "STORESCU", "-aec", "RETINAGRADE", "127.0.0.1",
                     port, HOME.resolve("bad-push").resolve("bad.dcm").toString()));
