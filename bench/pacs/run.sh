@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PACS benchmark: C-MOVE of one 500-instance study from Orthanc, comparing RetinaGrade's
-# retrieve with dcmtk's movescu to storescp. Both alternate in one run, in a private network
-# namespace with only loopback. RetinaGrade stores each instance in its store (decoded,
+# retrieve with dcmtk's movescu to storescp. Both alternate in one run, in swapped order from
+# round to round, in a private network namespace with only loopback. RetinaGrade stores each instance in its store (decoded,
 # de-identified, written and recorded), while storescp only writes files to a folder.
 # Orthanc and dcmtk run with TCP_NODELAY=1 and RetinaGrade sets TCP_NODELAY on its sockets.
 # Without it, Nagle's algorithm combined with delayed ACKs caps both sides at about
@@ -50,33 +50,41 @@ echo "study $study: $count Ophthalmic Photography instances, $size MB, ${height}
 mkdir -p "$work/storescp"
 inns storescp -aet STORESCP --output-directory "$work/storescp" 11113 >/dev/null 2>&1 &
 sleep 1
-ours=() stored=() theirs=()
-for round in $(seq "$rounds"); do
+ours=() stored=() theirs=() ratios=()
+run_dcmtk() {
   rm -rf "$work/storescp"/*
   sync   # each transfer starts with no dirty pages left by the previous one
+  local start end got
   start=$(date +%s.%N)
   inns movescu -aet MOVESCU -aec ORTHANC -aem STORESCP -S -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" \
     127.0.0.1 4242 >/dev/null 2>&1
   end=$(date +%s.%N)
   got=$(find "$work/storescp" -type f | wc -l)
-  rate=$(awk -v n="$got" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", n / (e - s) }')
-  theirs+=("$rate")
-  echo "round $round dcmtk movescu -> storescp: $got instances, $rate instances/s"
-
-  workspace="$work/retinagrade-$round"
+  their_rate=$(awk -v n="$got" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", n / (e - s) }')
+  echo "round $round dcmtk movescu -> storescp: $got instances, $their_rate instances/s"
+}
+run_ours() {
+  local workspace="$work/retinagrade-$round" line
   mkdir -p "$workspace"
   sync
   line=$(RETINAGRADE_WORKSPACE="$workspace" inns "$root/bin/retinagrade" pacs retrieve --study-uid "$study" \
     --cohort bench --study bench --listen-port 11112 2>&1 | grep 'instances by C-MOVE' || true)
-  rate=$(echo "$line" | sed -n 's/^received .* s (\([0-9.]*\) instances\/s);.*/\1/p')
-  kept=$(echo "$line" | sed -n 's/.*; stored .* s (\([0-9.]*\) instances\/s)$/\1/p')
-  ours+=("${rate:-0}")
-  stored+=("${kept:-0}")
+  our_rate=$(echo "$line" | sed -n 's/^received .* s (\([0-9.]*\) instances\/s);.*/\1/p')
+  our_kept=$(echo "$line" | sed -n 's/.*; stored .* s (\([0-9.]*\) instances\/s)$/\1/p')
   echo "round $round RetinaGrade pacs retrieve: ${line:-failed}"
+}
+# The sides alternate, and their order swaps from round to round, so neither always runs first.
+for round in $(seq "$rounds"); do
+  if [ $((round % 2)) -eq 1 ]; then run_dcmtk; run_ours; else run_ours; run_dcmtk; fi
+  theirs+=("$their_rate")
+  ours+=("${our_rate:-0}")
+  stored+=("${our_kept:-0}")
+  ratios+=("$(awk -v o="${our_rate:-0}" -v t="$their_rate" 'BEGIN { printf "%.2f", o / t }')")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-o=$(median "${ours[@]}") s=$(median "${stored[@]}") t=$(median "${theirs[@]}")
-awk -v o="$o" -v s="$s" -v t="$t" 'BEGIN {
+o=$(median "${ours[@]}") s=$(median "${stored[@]}") t=$(median "${theirs[@]}") r=$(median "${ratios[@]}")
+awk -v o="$o" -v s="$s" -v t="$t" -v r="$r" -v rounds="${ratios[*]}" 'BEGIN {
   printf "\nmedian dcmtk movescu->storescp %.1f instances/s (files written)\n", t
   printf "median RetinaGrade received %.1f instances/s: ratio %.2f (goal >= 0.8)\n", o, o / t
+  printf "per-round received ratios %s: median %.2f\n", rounds, r
   printf "median RetinaGrade stored (decoded, de-identified, written, recorded) %.1f instances/s: ratio %.2f\n", s, s / t }'
