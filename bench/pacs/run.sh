@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # PACS benchmark: C-MOVE of one 500-instance study from Orthanc, comparing RetinaGrade's
 # retrieve with dcmtk's movescu to storescp. Both alternate in one run, in swapped order from
-# round to round, in a private network namespace with only loopback. RetinaGrade stores each instance in its store (decoded,
-# de-identified, written and recorded), while storescp only writes files to a folder.
+# round to round, in a private network namespace with only loopback. RetinaGrade stores each
+# instance in its store (decoded, de-identified, written and recorded), while storescp only
+# writes files to a folder.
 # Orthanc and dcmtk run with TCP_NODELAY=1 and RetinaGrade sets TCP_NODELAY on its sockets.
 # Without it, Nagle's algorithm combined with delayed ACKs caps both sides at about
 # 11 instances per second on loopback.
