@@ -212,7 +212,9 @@ public final class DicomDecoder {
                     + geometry + " need " + geometry.nativeBytes(headerPhotometric));
         }
         long frameBytes = geometry.nativeBytes(headerPhotometric) / geometry.frames();
-        if (TransferSyntaxes.isNative(readSyntax) && pixelData.getVL() - geometry.nativeBytes(headerPhotometric) >= frameBytes) {
+        long extraBytes = pixelData.getVL() - geometry.nativeBytes(headerPhotometric);
+        // One extra byte is the padding to an even length, not a frame.
+        if (TransferSyntaxes.isNative(readSyntax) && extraBytes >= frameBytes && extraBytes > 1) {
             throw new DicomDecodeException("Pixel Data contains " + pixelData.getVL() + " bytes, enough for "
                     + pixelData.getVL() / frameBytes + " frames of " + frameBytes + " bytes, but Number of Frames declares "
                     + geometry.frames() + "; correct Number of Frames (0028,0008), then ingest the file again");
@@ -242,7 +244,6 @@ public final class DicomDecoder {
         return new Decoded(list, syntax, photometric, List.copyOf(frames));
     }
 
-    /** The pixel geometry declared by a data set, checked before any pixels are read. */
     /** Returns true when the file has the Pixel Data tag (7FE0,0010), little endian, at the position. */
     private static boolean pixelDataTagAt(Path file, long position) throws IOException {
         if (position < 0) {
@@ -258,6 +259,7 @@ public final class DicomDecoder {
         }
     }
 
+    /** The pixel geometry declared by a data set, checked before any pixels are read. */
     record Geometry(int rows, int columns, int samples, int bitsAllocated, int bitsStored, int frames) {
 
         static Geometry check(AttributeList list, long maxPixels) throws DicomDecodeException {

@@ -532,6 +532,8 @@ public class DicomIngestService {
                         + " cohort uses those (" + firstFew(shared) + ")");
             }
             if (!labelNotes.isEmpty()) {
+                // A label that was not applied comes first, so that the summary keeps it and the job's count finds it.
+                labelNotes.sort(java.util.Comparator.comparing(note -> !note.contains("not applied")));
                 notes.add(firstFew(labelNotes));
             }
             recordItem(session, sourceRef, "stored", storedUid, sourceSha, firstImage,
@@ -625,6 +627,9 @@ public class DicomIngestService {
     }
 
     private Outcome quarantine(Session session, String sourceRef, Path file, String reason, byte[] content) {
+        if (file != null) {
+            session.labelOf(null, file); // the file was found, so its label row is not reported as unmatched
+        }
         String sha256 = content == null ? null : ContentStore.sha256(content);
         String copyPath = null;
         if (content != null && content.length > 0) {

@@ -60,7 +60,7 @@ public final class DicomWebClient {
         this.settings = settings;
         this.pageSize = pageSize;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(settings.timeoutSeconds()))
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
+                .followRedirects(HttpClient.Redirect.NEVER).build(); // credentials must not follow a redirect elsewhere
     }
 
     public DicomWebSettings settings() {
@@ -143,7 +143,7 @@ public final class DicomWebClient {
     private List<JsonNode> searchAll(String path, Map<String, String> keys) throws PacsException {
         List<JsonNode> results = new ArrayList<>();
         JsonNode previousFirst = null;
-        for (int offset = 0; ; offset += pageSize) {
+        for (int offset = 0; ; ) {
             Map<String, String> page = new LinkedHashMap<>(keys);
             page.put("limit", Integer.toString(pageSize));
             page.put("offset", Integer.toString(offset));
@@ -154,9 +154,11 @@ public final class DicomWebClient {
                         + " offset " + offset + " as for the page before: the server ignores offset, so narrow the query");
             }
             results.addAll(found);
-            if (found.size() < pageSize) {
+            // A server may cap a page below the limit (PS3.18 8.3.4.4.1), so only an empty page ends the search.
+            if (found.isEmpty()) {
                 return results;
             }
+            offset += found.size();
             previousFirst = found.get(0);
         }
     }
@@ -215,8 +217,13 @@ public final class DicomWebClient {
 
     private void check(HttpResponse<?> reply, String request) throws PacsException {
         int status = reply.statusCode();
-        if (status == 200) {
-            return;
+        if (status == 200 || status == 206) {
+            return; // 206: a partial search result, and the next page asks for the rest
+        }
+        if (status >= 300 && status < 400) {
+            throw new HttpStatus(status, "DICOMweb " + request + " on " + settings.url() + " was redirected (HTTP " + status + ") to "
+                    + reply.headers().firstValue("Location").orElse("an unnamed location") + "; give that address as --dicomweb-url,"
+                    + " because redirects are not followed with credentials");
         }
         String hint = switch (status) {
             case 401, 403 -> settings.user() == null
@@ -228,7 +235,23 @@ public final class DicomWebClient {
             case 406 -> "the server cannot send the requested media type";
             default -> "check the server's log";
         };
-        throw new PacsException("DICOMweb " + request + " on " + settings.url() + " failed with HTTP " + status + "; " + hint);
+        throw new HttpStatus(status, "DICOMweb " + request + " on " + settings.url() + " failed with HTTP " + status + "; " + hint);
+    }
+
+    /** An HTTP status other than success from the server; the server itself was reached. */
+    public static final class HttpStatus extends PacsException {
+
+        private final int status;
+
+        HttpStatus(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        /** Returns true for a status that every later request would get too (authentication, redirect). */
+        public boolean affectsAll() {
+            return status == 401 || status == 403 || (status >= 300 && status < 400);
+        }
     }
 
     /** Returns the boundary parameter of a multipart/related Content-Type. */
@@ -277,7 +300,7 @@ public final class DicomWebClient {
             }
             String headers = ascii(body, headersStart, contentStart).toLowerCase(Locale.ROOT);
             contentStart += headerEnd.length;
-            if (!headers.contains("content-type: application/dicom")) {
+            if (!headers.replace("content-type:", "content-type: ").replace(":  ", ": ").contains("content-type: application/dicom")) {
                 throw new IOException("multipart part is not application/dicom; part headers: " + headers.strip());
             }
             byte[] closing = ("\r\n--" + boundary).getBytes(StandardCharsets.US_ASCII);

@@ -37,10 +37,22 @@ public record DicomWebSettings(String url, String user, String password, int tim
                 config.getOptionalValue("retinagrade.pacs.timeout", Integer.class).orElse(30));
     }
 
-    /** Returns a copy with the non-null values replaced; the password stays. */
+    /**
+     * Returns a copy with the non-null values replaced; the password stays. A URL other than
+     * the configured one keeps the configured user only when a user is given with it, so that
+     * configured credentials do not go to another server unasked.
+     */
     public DicomWebSettings with(String url, String user, Integer timeout) {
-        return new DicomWebSettings(url != null ? url : this.url, user != null ? user : this.user, password,
-                timeout != null ? timeout : timeoutSeconds);
+        String newUrl = url != null ? checkUrl(url) : this.url;
+        String newUser = user != null ? user : newUrl.equals(this.url) ? this.user : null;
+        return new DicomWebSettings(newUrl, newUser, newUser == null ? null : password, timeout != null ? timeout : timeoutSeconds);
+    }
+
+    /** Returns the settings without the password, for logs and messages. */
+    @Override
+    public String toString() {
+        return "DicomWebSettings[url=" + url + ", user=" + user + ", password=" + (password == null ? "none" : "(set)")
+                + ", timeoutSeconds=" + timeoutSeconds + "]";
     }
 
     private static String checkUrl(String value) {
@@ -48,17 +60,17 @@ public record DicomWebSettings(String url, String user, String password, int tim
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException("no DICOMweb URL: set --dicomweb-url or retinagrade.pacs.dicomweb.url");
         }
-        // A URL with user:password@ must not be echoed, so messages show it without them.
-        String shown = value.strip().replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1...@");
+        if (value.contains("@")) {
+            // The part before '@' may be a password, so the URL is not echoed at all.
+            throw new IllegalArgumentException("invalid DICOMweb URL: it contains '@', which marks a user and password; put the"
+                    + " user in --dicomweb-user and the password in RETINAGRADE_PACS_DICOMWEB_PASSWORD, not in the URL");
+        }
+        String shown = value.strip();
         URI uri;
         try {
-            uri = URI.create(value.strip());
+            uri = URI.create(shown);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid DICOMweb URL '" + shown + "'" + hint);
-        }
-        if (uri.getUserInfo() != null || !shown.equals(value.strip())) {
-            throw new IllegalArgumentException("invalid DICOMweb URL '" + shown + "': put the user in --dicomweb-user and the"
-                    + " password in RETINAGRADE_PACS_DICOMWEB_PASSWORD, not in the URL");
         }
         if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null
                 || uri.getQuery() != null || uri.getFragment() != null) {

@@ -348,6 +348,14 @@ public class PacsRetrieveService {
             } catch (DicomWebClient.NotFound e) {
                 LOG.warnf("WADO-RS retrieve of %s: %s", reference(instance), e.getMessage());
                 progress.accept("WADO-RS: " + e.getMessage() + "; its item stays pending");
+            } catch (DicomWebClient.HttpStatus e) {
+                if (e.affectsAll()) {
+                    throw e;
+                }
+                // A server error for one instance (a damaged attachment, say) must not keep the others from being fetched.
+                LOG.warnf("WADO-RS retrieve of %s failed: %s", reference(instance), e.getMessage());
+                progress.accept("WADO-RS retrieve of instance " + instance[2] + " failed: " + e.getMessage()
+                        + "; its item stays pending");
             } catch (IOException e) {
                 // A malformed response for one instance leaves its item pending, and the others are still fetched.
                 LOG.warnf("WADO-RS retrieve of %s failed: %s", reference(instance), e.getMessage());

@@ -390,6 +390,9 @@ public final class StorageReceiver implements AutoCloseable {
         out.flush();
     }
 
+    /** The most bytes of a rejected association request that are read and dropped. */
+    private static final long MAX_REQUEST_BYTES = 1L << 16;
+
     /**
      * Reads the start of the A-ASSOCIATE-RQ (PS3.8 section 9.3.2) and rejects the association
      * with reason "calling AE title not recognized" when its calling AE title is not among the
@@ -403,10 +406,22 @@ public final class StorageReceiver implements AutoCloseable {
             if (!callers.contains(caller)) {
                 LOG.warnf("DICOM association from %s as AE title %s rejected: not among the accepted AE titles %s",
                         socket.getRemoteSocketAddress(), caller, callers);
+                // The rest of the request is read first: closing with unread data would send a reset, which
+                // the peer may report in place of the rejection.
+                long length = ((start[2] & 0xFFL) << 24) | ((start[3] & 0xFF) << 16) | ((start[4] & 0xFF) << 8) | (start[5] & 0xFF);
+                socket.getInputStream().skipNBytes(Math.min(Math.max(0, length - 36), MAX_REQUEST_BYTES));
                 // A-ASSOCIATE-RJ: rejected permanent (1), by the service user (1), calling AE title not recognized (3).
                 OutputStream out = socket.getOutputStream();
                 out.write(new byte[] {0x03, 0, 0, 0, 0, 4, 0, 1, 1, 3});
                 out.flush();
+                socket.shutdownOutput();
+                // The requester closes the connection on the rejection (PS3.8 state Sta13); wait a little for that.
+                socket.setSoTimeout(2000);
+                try {
+                    socket.getInputStream().skipNBytes(MAX_REQUEST_BYTES);
+                } catch (IOException e) {
+                    LOG.debugf("waiting for the rejected peer to close: %s", e.getMessage());
+                }
                 return null;
             }
         }

@@ -122,7 +122,19 @@ class DicomWebClientTest {
                 () -> new DicomWebSettings("http://127.0.0.1:8042/dicom-web", "reader", null, 30));
         assertTrue(noPassword.getMessage().contains("RETINAGRADE_PACS_DICOMWEB_PASSWORD"), noPassword.getMessage());
 
+        IllegalArgumentException slash = assertThrows(IllegalArgumentException.class,
+                () -> new DicomWebSettings("http://alice:s3/cret@127.0.0.1:8042/dicom-web", null, null, 30));
+        assertFalse(slash.getMessage().contains("s3/cret"), "no part of the password is echoed: " + slash.getMessage());
+
         assertEquals("http://127.0.0.1:8042/dicom-web", new DicomWebSettings("http://127.0.0.1:8042/dicom-web/", null, null, 30).url());
+
+        // Configured credentials go only to the configured server unless a user is given with the other URL.
+        DicomWebSettings configured = new DicomWebSettings("http://127.0.0.1:8042/dicom-web", "reader", "pw", 30);
+        assertEquals("reader", configured.with(null, null, 5).user());
+        assertEquals(null, configured.with("http://127.0.0.1:9042/dicom-web", null, null).user());
+        assertEquals(null, configured.with("http://127.0.0.1:9042/dicom-web", null, null).password());
+        assertEquals("pw", configured.with("http://127.0.0.1:9042/dicom-web", "other", null).password());
+        assertFalse(configured.toString().contains("pw"), configured.toString());
     }
 
     private static byte[] multipart(List<byte[]> parts) throws IOException {
