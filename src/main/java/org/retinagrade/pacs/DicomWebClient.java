@@ -218,7 +218,7 @@ public final class DicomWebClient {
     private void check(HttpResponse<?> reply, String request) throws PacsException {
         int status = reply.statusCode();
         if (status == 200 || status == 206) {
-            return; // 206: a partial search result, and the next page asks for the rest
+            return; // 206: a partial search result, and the next page requests the rest
         }
         if (status >= 300 && status < 400) {
             throw new HttpStatus(status, "DICOMweb " + request + " on " + settings.url() + " was redirected (HTTP " + status + ") to "

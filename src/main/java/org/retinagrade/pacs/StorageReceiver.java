@@ -390,7 +390,7 @@ public final class StorageReceiver implements AutoCloseable {
         out.flush();
     }
 
-    /** The most bytes of a rejected association request that are read and dropped. */
+    /** Maximum number of bytes of a rejected association request that are read and dropped. */
     private static final long MAX_REQUEST_BYTES = 1L << 16;
 
     /**
