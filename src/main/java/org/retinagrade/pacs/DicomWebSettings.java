@@ -65,19 +65,19 @@ public record DicomWebSettings(String url, String user, String password, int tim
             throw new IllegalArgumentException("invalid DICOMweb URL: it contains '@', which marks a user and password; put the"
                     + " user in --dicomweb-user and the password in RETINAGRADE_PACS_DICOMWEB_PASSWORD, not in the URL");
         }
-        String shown = value.strip();
+        String trimmed = value.strip();
         URI uri;
         try {
-            uri = URI.create(shown);
+            uri = URI.create(trimmed);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid DICOMweb URL '" + shown + "'" + hint);
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + trimmed + "'" + hint);
         }
         if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null
                 || uri.getQuery() != null || uri.getFragment() != null) {
-            throw new IllegalArgumentException("invalid DICOMweb URL '" + shown + "'" + hint);
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + trimmed + "'" + hint);
         }
         if (uri.getPort() == 0 || uri.getPort() > 65535) {
-            throw new IllegalArgumentException("invalid DICOMweb URL '" + shown + "': port " + uri.getPort()
+            throw new IllegalArgumentException("invalid DICOMweb URL '" + trimmed + "': port " + uri.getPort()
                     + " is out of range 1-65535");
         }
         String text = uri.toString();

@@ -144,10 +144,10 @@ class ExternalDecompressorTest {
         Path empty = Files.createDirectories(SCRATCH.resolve("no-tools"));
         DicomDecoder decoder = new DicomDecoder(DicomDecoder.DEFAULT_MAX_PIXELS, Duration.ofSeconds(30), empty.toString());
 
-        DicomDecodeException refused = assertThrows(DicomDecodeException.class, () -> decoder.decode(compressed));
+        DicomDecodeException rejected = assertThrows(DicomDecodeException.class, () -> decoder.decode(compressed));
 
-        assertTrue(refused.getMessage().contains(JPEG_LS_LOSSLESS + " (JPEG-LS Lossless)"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("install dcmtk, whose dcmdjpls"), refused.getMessage());
+        assertTrue(rejected.getMessage().contains(JPEG_LS_LOSSLESS + " (JPEG-LS Lossless)"), rejected.getMessage());
+        assertTrue(rejected.getMessage().contains("install dcmtk, whose dcmdjpls"), rejected.getMessage());
     }
 
     @Test

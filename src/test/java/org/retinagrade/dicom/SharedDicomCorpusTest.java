@@ -91,10 +91,11 @@ class SharedDicomCorpusTest {
         assumeTrue(ExternalDecompressor.locate("opj_decompress", null) != null, "OpenJPEG's opj_decompress is not installed; skipping");
         String path = "pydicom-data/HTJ2K_08_RGB.dcm";
         DicomDecoder.Decoded result = decoded.get(path);
-        assertNotNull(result, path + " was refused: " + rejected.get(path));
+        assertNotNull(result, path + " was rejected: " + rejected.get(path));
         assertEquals("RGB", result.photometric());
         assertEquals("01", Attribute.getSingleStringValueOrEmptyString(result.attributes(), TagFromName.LossyImageCompression),
                 "the irreversible wavelet is recorded as lossy compression");
+
         // OpenJPH is a second HTJ2K decoder, written independently of OpenJPEG.
         Path ojph = ExternalDecompressor.locate("ojph_expand", null);
         assumeTrue(ojph != null, "OpenJPH's ojph_expand is not installed; skipping the comparison");
@@ -104,6 +105,7 @@ class SharedDicomCorpusTest {
         try (DicomInputStream in = new DicomInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
             offset = header.read(in, TagFromName.PixelData);
         }
+
         Path codestream = OUT.resolve("htj2k.j2c");
         Files.write(codestream, ExternalDecompressor.encapsulatedFrames(file, offset, 1).get(0));
         Path reference = OUT.resolve("htj2k.ppm");
@@ -112,6 +114,7 @@ class SharedDicomCorpusTest {
         String output = new String(process.getInputStream().readAllBytes());
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "ojph_expand hung");
         assertEquals(0, process.exitValue(), "ojph_expand failed: " + output);
+
         byte[] expected = Pnm.read(reference).samples;
         byte[] ours = Pnm.samplesOf(result.frames().get(0));
         assertEquals(expected.length, ours.length);

@@ -166,25 +166,20 @@ class DicomIngestTest {
         String output = String.join("\n", lines);
         assertTrue(output.contains("1 of 3 label rows matched no file or instance (missing)"), output);
 
-        Path conflicting = Files.writeString(SCRATCH.resolve("conflicting.csv"), "image,level\na,1\na,2\n");
-        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> service.ingestFolder(folder,
-                new DicomIngestService.Options("dicom-rows", "dicom-test", false, conflicting, DicomDecoder.DEFAULT_MAX_PIXELS,
-                        "test"), line -> { }));
-        assertTrue(twice.getMessage().contains("line 3: 'a' has level 2 here and 1 on an earlier line"), twice.getMessage());
-
-        Path utf16 = SCRATCH.resolve("utf16.csv");
-        Files.write(utf16, "image,level\na,1\n".getBytes(StandardCharsets.UTF_16));
-        IllegalArgumentException encoding = assertThrows(IllegalArgumentException.class, () -> service.ingestFolder(folder,
-                new DicomIngestService.Options("dicom-rows", "dicom-test", false, utf16, DicomDecoder.DEFAULT_MAX_PIXELS,
-                        "test"), line -> { }));
-        assertTrue(encoding.getMessage().contains("is not UTF-8 text"), encoding.getMessage());
-
-        Path withoutMark = SCRATCH.resolve("utf16le.csv");
-        Files.write(withoutMark, "image,level\na,1\n".getBytes(StandardCharsets.UTF_16LE));
-        IllegalArgumentException nul = assertThrows(IllegalArgumentException.class, () -> service.ingestFolder(folder,
-                new DicomIngestService.Options("dicom-rows", "dicom-test", false, withoutMark, DicomDecoder.DEFAULT_MAX_PIXELS,
-                        "test"), line -> { }));
-        assertTrue(nul.getMessage().contains("contains NUL bytes"), nul.getMessage());
+        // Each rejected CSV: file name, contents, expected part of the message.
+        Object[][] rejected = {
+            {"conflicting.csv", "image,level\na,1\na,2\n".getBytes(StandardCharsets.UTF_8),
+                "line 3: 'a' has level 2 here and 1 on an earlier line"},
+            {"utf16.csv", "image,level\na,1\n".getBytes(StandardCharsets.UTF_16), "is not UTF-8 text"},
+            {"utf16le.csv", "image,level\na,1\n".getBytes(StandardCharsets.UTF_16LE), "contains NUL bytes"},
+        };
+        for (Object[] csv : rejected) {
+            Path file = Files.write(SCRATCH.resolve((String) csv[0]), (byte[]) csv[1]);
+            IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> service.ingestFolder(folder,
+                    new DicomIngestService.Options("dicom-rows", "dicom-test", false, file, DicomDecoder.DEFAULT_MAX_PIXELS,
+                            "test"), line -> { }));
+            assertTrue(error.getMessage().contains((String) csv[2]), csv[0] + ": " + error.getMessage());
+        }
     }
 
     private static String itemMessage(long jobId, String sourceRef) {

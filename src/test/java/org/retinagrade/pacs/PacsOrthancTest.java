@@ -151,12 +151,7 @@ class PacsOrthancTest {
         assertTrue(storedBefore < 200, "stored before the stop: " + storedBefore);
 
         orthanc.start();
-        IngestJob resumed = retrieveService.resume(interrupted.id, "test", line -> { });
-        assertEquals("completed", resumed.status, resumed.summary());
-        assertEquals(200, resumed.readCount);
-        assertEquals(200, resumed.stored, "every instance stored exactly once: " + resumed.summary());
-        assertEquals(0, resumed.duplicates);
-        assertEquals(200L, cohortService.summary("pacs-move").get().members());
+        resumeToExactly(interrupted, 200, "pacs-move");
         long instances = QuarkusTransaction.requiringNew().call(() -> org.retinagrade.dicom.DicomInstance.count(
                 "storagePath like 'studies/pacs-test/%'"));
         assertTrue(instances >= 200, "instances stored: " + instances);
@@ -347,18 +342,23 @@ class PacsOrthancTest {
         assertEquals(20, interrupted.stored, interrupted.summary());
 
         orthanc.start();
-        IngestJob resumed = retrieveService.resume(interrupted.id, "test", line -> { });
-        assertEquals("completed", resumed.status, resumed.summary());
-        assertEquals(40, resumed.readCount);
-        assertEquals(40, resumed.stored, "every instance stored exactly once: " + resumed.summary());
-        assertEquals(0, resumed.duplicates);
-        assertEquals(40L, cohortService.summary("pacs-web").get().members());
+        resumeToExactly(interrupted, 40, "pacs-web");
 
         IngestJob again = retrieveService.retrieve(web, List.of(study), options, line -> { });
         assertEquals("completed", again.status);
         assertEquals(0, again.stored);
         assertEquals(40, again.duplicates);
         assertTrue(auditTrail.verify().intact());
+    }
+
+    /** Resumes the interrupted job and checks that it ends with every instance stored exactly once. */
+    private void resumeToExactly(IngestJob interrupted, int instances, String cohort) throws Exception {
+        IngestJob resumed = retrieveService.resume(interrupted.id, "test", line -> { });
+        assertEquals("completed", resumed.status, resumed.summary());
+        assertEquals(instances, resumed.readCount);
+        assertEquals(instances, resumed.stored, "every instance stored exactly once: " + resumed.summary());
+        assertEquals(0, resumed.duplicates);
+        assertEquals((long) instances, cohortService.summary(cohort).get().members());
     }
 
     private static PacsSettings settings() {
