@@ -7,10 +7,10 @@
 # Orthanc and dcmtk run with TCP_NODELAY=1 and RetinaGrade sets TCP_NODELAY on its sockets.
 # Without it, Nagle's algorithm combined with delayed ACKs caps both sides at about
 # 11 instances per second on loopback.
-# Usage: bench/pacs/run.sh [INSTANCES] [ROUNDS] [HEIGHT]   (default 500 3 512; needs root)
+# Usage: bench/pacs/run.sh [INSTANCES] [ROUNDS] [HEIGHT]   (default 500 7 512; needs root)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-instances=${1:-500} rounds=${2:-3} height=${3:-512}
+instances=${1:-500} rounds=${2:-7} height=${3:-512}
 for tool in Orthanc movescu storescp storescu ip; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run bin/setup (installs orthanc, dcmtk, iproute2)" >&2; exit 2; }
 done
@@ -73,6 +73,9 @@ run_ours() {
   our_rate=$(echo "$line" | sed -n 's/^received .* s (\([0-9.]*\) instances\/s);.*/\1/p')
   our_kept=$(echo "$line" | sed -n 's/.*; stored .* s (\([0-9.]*\) instances\/s)$/\1/p')
   echo "round $round RetinaGrade pacs retrieve: ${line:-failed}"
+  # storescp's folder is emptied before each of its rounds, and this side's workspace is removed after
+  # each round. So neither side runs with a page cache that grows from round to round.
+  rm -rf "$workspace"
 }
 # The sides alternate, and their order swaps from round to round, so neither always runs first.
 for round in $(seq "$rounds"); do

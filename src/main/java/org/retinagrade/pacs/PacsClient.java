@@ -14,11 +14,17 @@ import com.pixelmed.dicom.ShortStringAttribute;
 import com.pixelmed.dicom.StoredFilePathStrategy;
 import com.pixelmed.dicom.TagFromName;
 import com.pixelmed.dicom.UniqueIdentifierAttribute;
+import com.pixelmed.network.AReleaseException;
 import com.pixelmed.network.Association;
+import com.pixelmed.network.CMoveRequestCommandMessage;
+import com.pixelmed.network.CompositeResponseHandler;
+import com.pixelmed.network.DicomNetworkException;
 import com.pixelmed.network.FindSOPClassSCU;
 import com.pixelmed.network.GetSOPClassSCU;
 import com.pixelmed.network.IdentifierHandler;
 import com.pixelmed.network.MoveSOPClassSCU;
+import com.pixelmed.network.PDataPDU;
+import com.pixelmed.network.PresentationDataValue;
 import com.pixelmed.network.ReceivedObjectHandler;
 import com.pixelmed.network.VerificationSOPClassSCU;
 import java.lang.reflect.Field;
@@ -28,7 +34,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * DICOM SCU for one PACS, built on PixelMed. It sends C-ECHO, C-FIND in the Study Root model
@@ -147,34 +152,106 @@ public final class PacsClient {
 
     /**
      * Moves whole series or single instances to an AE title with C-MOVE, on one association.
-     * Each request is {study, series, SOP Instance UID or null for the whole series}. Returns
-     * the number of requests that ended with a status other than success.
+     * Each request is {study, series, SOP Instance UID or null for the whole series}. A request
+     * that ends with any status other than success stops the retrieve with an exception, as
+     * PixelMed's C-MOVE SCU does, and the instances not yet received stay pending.
      */
-    public int move(String destinationAeTitle, List<String[]> requests, Consumer<String> progress) throws PacsException {
+    public void move(String destinationAeTitle, List<String[]> requests) throws PacsException {
         Association association = null;
-        int failed = 0;
         try {
             association = MoveSOPClassSCU.getSuitableAssociation(settings.host(), settings.port(), settings.calledAeTitle(),
                     settings.aeTitle(), SOPClass.StudyRootQueryRetrieveInformationModelMove);
             tune(association);
             for (String[] request : requests) {
-                AttributeList identifier = retrieveIdentifier(request);
-                MoveSOPClassSCU move = new MoveSOPClassSCU(association, destinationAeTitle,
-                        SOPClass.StudyRootQueryRetrieveInformationModelMove, identifier);
-                if (move.getStatus() != 0x0000) {
-                    failed++;
-                    String hint = move.getStatus() == 0xA801
+                int status = moveOne(association, destinationAeTitle, retrieveIdentifier(request));
+                if (status != 0x0000) {
+                    String hint = status == 0xA801
                             ? " (move destination unknown: register AE title " + destinationAeTitle + " with our host and"
                                     + " listening port in the PACS; resuming does not help until then)"
                             : "";
-                    progress.accept(String.format("C-MOVE of %s ended with status 0x%04X%s", describe(request), move.getStatus(), hint));
+                    throw new DicomNetworkException(String.format("C-MOVE of %s reports failure status 0x%04X%s",
+                            describe(request), status, hint));
                 }
             }
-            return failed;
         } catch (Exception e) {
             throw failure("C-MOVE", e);
         } finally {
             release(association);
+        }
+    }
+
+    /**
+     * Sends one C-MOVE request on the association and returns the final status. PixelMed's
+     * MoveSOPClassSCU would read every pending response (one per instance moved) into an
+     * attribute list, whereas {@link MoveResponses} reads only the fields it needs.
+     */
+    private static int moveOne(Association association, String destinationAeTitle, AttributeList identifier)
+            throws DicomNetworkException, DicomException, java.io.IOException, AReleaseException {
+        String sopClass = SOPClass.StudyRootQueryRetrieveInformationModelMove;
+        byte context = association.getSuitablePresentationContextID(sopClass);
+        byte[] command = new CMoveRequestCommandMessage(sopClass, destinationAeTitle).getBytes();
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream(256);
+        com.pixelmed.dicom.DicomOutputStream out = new com.pixelmed.dicom.DicomOutputStream(data, null,
+                association.getTransferSyntaxForPresentationContextID(context));
+        identifier.write(out);
+        out.close();
+        if (data.size() % 2 != 0) {
+            data.write(0); // a data set has an even length
+        }
+        MoveResponses responses = new MoveResponses();
+        association.setReceivedDataHandler(responses);
+        association.send(context, command, null);
+        association.send(context, null, data.toByteArray());
+        association.waitForPDataPDUsUntilHandlerReportsDone();
+        return responses.getStatus();
+    }
+
+    /**
+     * Collects the C-MOVE responses of one request (PS3.4 section C.4.2.1.4): pending responses
+     * (FF00, FF01) until a final one, whose status it keeps. A response may carry a data set
+     * (the Failed SOP Instance UID List), which is read and dropped.
+     */
+    private static final class MoveResponses extends CompositeResponseHandler {
+        private final java.io.ByteArrayOutputStream commandBytes = new java.io.ByteArrayOutputStream(256);
+        private int finalStatus = -1;
+        private boolean dataSetFollows;
+
+        @Override
+        public void sendPDataIndication(PDataPDU pdata, Association association) throws java.io.IOException {
+            for (Object value : pdata.getPDVList()) {
+                PresentationDataValue fragment = (PresentationDataValue) value;
+                if (!fragment.isCommand()) {
+                    if (fragment.isLastFragment()) {
+                        dataSetFollows = false;
+                        setDone(finalStatus >= 0);
+                    }
+                    continue;
+                }
+                commandBytes.write(fragment.getValue());
+                if (!fragment.isLastFragment()) {
+                    continue;
+                }
+                DimseCommands.Command response = DimseCommands.parse(commandBytes.toByteArray(), commandBytes.size());
+                commandBytes.reset();
+                if (response.status() < 0) {
+                    throw new java.io.IOException("C-MOVE response without a Status (0000,0900) element");
+                }
+                dataSetFollows = response.hasDataSet();
+                if (response.status() != 0xFF00 && response.status() != 0xFF01) {
+                    finalStatus = response.status();
+                    setDone(!dataSetFollows);
+                }
+            }
+        }
+
+        @Override
+        protected void evaluateStatusAndSetSuccess(AttributeList list) {
+            // Not called: sendPDataIndication above reads the responses itself.
+        }
+
+        @Override
+        public int getStatus() {
+            return finalStatus;
         }
     }
 

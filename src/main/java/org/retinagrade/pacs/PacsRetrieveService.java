@@ -300,10 +300,7 @@ public class PacsRetrieveService {
                 PacsSettings settings = peer.dimse();
                 try (StorageReceiver receiver = new StorageReceiver("0.0.0.0", settings.listenPort(), settings.aeTitle(),
                         incoming, settings.timeoutSeconds(), (file, caller) -> store.accept(file), true)) {
-                    int failed = client.move(settings.aeTitle(), requests, progress);
-                    if (failed > 0) {
-                        progress.accept(failed + " C-MOVE requests did not complete");
-                    }
+                    client.move(settings.aeTitle(), requests);
                 }
             } else {
                 client.get(requests, incoming, new com.pixelmed.network.ReceivedObjectHandler() {
