@@ -28,9 +28,12 @@ final class DimseCommands {
     private DimseCommands() {
     }
 
-    /** Fields of a command set that the receiver and the C-MOVE client use. The status is -1 when the set has none. */
+    /**
+     * Fields of a command set that the receiver and the C-MOVE client use. The status and the
+     * numbers of remaining, completed, failed and warning sub-operations are -1 when absent.
+     */
     record Command(int commandField, int messageId, String affectedSopClassUid, String affectedSopInstanceUid,
-            boolean hasDataSet, int status) {
+            boolean hasDataSet, int status, int remaining, int completed, int failed, int warnings) {
 
         /** Encodes the response to this request with the given status. */
         byte[] response(int status) {
@@ -48,6 +51,7 @@ final class DimseCommands {
         int messageId = 0;
         int dataSetType = NO_DATA_SET;
         int status = -1;
+        int[] subOperations = {-1, -1, -1, -1};
         String sopClass = null;
         String sopInstance = null;
         while (in.remaining() >= 8) {
@@ -67,6 +71,7 @@ final class DimseCommands {
                     case 0x0110 -> messageId = unsignedShort(in, valueLength);
                     case 0x0800 -> dataSetType = unsignedShort(in, valueLength);
                     case 0x0900 -> status = unsignedShort(in, valueLength);
+                    case 0x1020, 0x1021, 0x1022, 0x1023 -> subOperations[element - 0x1020] = unsignedShort(in, valueLength);
                     case 0x1000 -> sopInstance = text(command, start, end);
                     default -> {
                     }
@@ -80,7 +85,8 @@ final class DimseCommands {
         if (field < 0) {
             throw new IOException("invalid command set: missing Command Field (0000,0100)");
         }
-        return new Command(field, messageId, sopClass, sopInstance, dataSetType != NO_DATA_SET, status);
+        return new Command(field, messageId, sopClass, sopInstance, dataSetType != NO_DATA_SET, status, subOperations[0],
+                subOperations[1], subOperations[2], subOperations[3]);
     }
 
     /** Returns the PS3.7 annex E name of a command field, for messages. */

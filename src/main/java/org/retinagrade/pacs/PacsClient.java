@@ -163,16 +163,15 @@ public final class PacsClient {
                     settings.aeTitle(), SOPClass.StudyRootQueryRetrieveInformationModelMove);
             tune(association);
             for (String[] request : requests) {
-                int status = moveOne(association, destinationAeTitle, retrieveIdentifier(request));
-                if (status != 0x0000) {
-                    String hint = status == 0xA801
-                            ? " (move destination unknown: register AE title " + destinationAeTitle + " with our host and"
-                                    + " listening port in the PACS; resuming does not help until then)"
-                            : "";
-                    throw new DicomNetworkException(String.format("C-MOVE of %s reports failure status 0x%04X%s",
-                            describe(request), status, hint));
+                DimseCommands.Command response = moveOne(association, destinationAeTitle, retrieveIdentifier(request));
+                if (response.status() != 0x0000) {
+                    throw new PacsException("C-MOVE with " + settings.peer() + " as " + settings.aeTitle() + ": "
+                            + describe(request) + " ended with status " + describeStatus(response) + "; "
+                            + moveHint(response.status(), destinationAeTitle));
                 }
             }
+        } catch (PacsException e) {
+            throw e;
         } catch (Exception e) {
             throw failure("C-MOVE", e);
         } finally {
@@ -180,12 +179,55 @@ public final class PacsClient {
         }
     }
 
+    /** Describes a C-MOVE status (PS3.4 annex C.4.2) with the numbers of sub-operations the PACS reported. */
+    static String describeStatus(DimseCommands.Command response) {
+        int status = response.status();
+        String meaning;
+        if (status >= 0xA700 && status <= 0xA7FF) {
+            meaning = "refused: out of resources";
+        } else if (status == 0xA801) {
+            meaning = "refused: move destination unknown";
+        } else if (status == 0xA900) {
+            meaning = "identifier does not match SOP class";
+        } else if (status == 0xB000) {
+            meaning = "warning: sub-operations complete, one or more failures";
+        } else if (status == 0xFE00) {
+            meaning = "cancelled";
+        } else if (status >= 0xC000 && status <= 0xCFFF) {
+            meaning = "failed: unable to process";
+        } else {
+            meaning = "failed";
+        }
+        StringBuilder text = new StringBuilder(String.format("0x%04X (%s", status, meaning));
+        if (response.completed() >= 0 || response.failed() >= 0) {
+            text.append(String.format(", %d completed, %d failed", Math.max(0, response.completed()), Math.max(0, response.failed())));
+        }
+        return text.append(')').toString();
+    }
+
+    private String moveHint(int status, String destinationAeTitle) {
+        if (status == 0xA801) {
+            return "register AE title " + destinationAeTitle + " with our host and listening port in the PACS; resuming does"
+                    + " not help until then";
+        }
+        if (status >= 0xA700 && status <= 0xA7FF) {
+            return "the PACS is out of resources; resume the job later";
+        }
+        if (status == 0xB000 || status == 0xFE00) {
+            return "resuming the job requests the missing instances again";
+        }
+        // A C-MOVE that starts and then fails is most often a PACS that cannot connect back to us.
+        return "the PACS accepted the request but could not send the instances: check that it has AE title "
+                + destinationAeTitle + " registered with our host and port " + settings.listenPort()
+                + " (--listen-port), and that it can reach that port";
+    }
+
     /**
-     * Sends one C-MOVE request on the association and returns the final status. PixelMed's
+     * Sends one C-MOVE request on the association and returns the final response. PixelMed's
      * MoveSOPClassSCU would read every pending response (one per instance moved) into an
      * attribute list, whereas {@link MoveResponses} reads only the fields it needs.
      */
-    private static int moveOne(Association association, String destinationAeTitle, AttributeList identifier)
+    private static DimseCommands.Command moveOne(Association association, String destinationAeTitle, AttributeList identifier)
             throws DicomNetworkException, DicomException, java.io.IOException, AReleaseException {
         String sopClass = SOPClass.StudyRootQueryRetrieveInformationModelMove;
         byte context = association.getSuitablePresentationContextID(sopClass);
@@ -203,18 +245,25 @@ public final class PacsClient {
         association.send(context, command, null);
         association.send(context, null, data.toByteArray());
         association.waitForPDataPDUsUntilHandlerReportsDone();
-        return responses.getStatus();
+        if (responses.last == null) {
+            throw new java.io.IOException("the C-MOVE ended without a final response");
+        }
+        return responses.last;
     }
 
     /**
-     * Collects the C-MOVE responses of one request (PS3.4 section C.4.2.1.4): pending responses
-     * (FF00, FF01) until a final one, whose status it keeps. A response may carry a data set
-     * (the Failed SOP Instance UID List), which is read and dropped.
+     * Collects the C-MOVE responses of one request: pending ones (FF00) until a final one,
+     * which it keeps. FF01, a pending status of C-FIND, is taken as pending too. A final
+     * response may be followed by a data set (the Failed SOP Instance UID List), which is read
+     * and dropped.
      */
     private static final class MoveResponses extends CompositeResponseHandler {
+        /** Pending responses in a row without fewer remaining sub-operations, after which the retrieve stops. */
+        private static final int MAX_STALLED_RESPONSES = 100;
         private final java.io.ByteArrayOutputStream commandBytes = new java.io.ByteArrayOutputStream(256);
-        private int finalStatus = -1;
-        private boolean dataSetFollows;
+        private DimseCommands.Command last;
+        private int lastRemaining = Integer.MAX_VALUE;
+        private int stalled;
 
         @Override
         public void sendPDataIndication(PDataPDU pdata, Association association) throws java.io.IOException {
@@ -222,8 +271,7 @@ public final class PacsClient {
                 PresentationDataValue fragment = (PresentationDataValue) value;
                 if (!fragment.isCommand()) {
                     if (fragment.isLastFragment()) {
-                        dataSetFollows = false;
-                        setDone(finalStatus >= 0);
+                        setDone(last != null);
                     }
                     continue;
                 }
@@ -233,25 +281,37 @@ public final class PacsClient {
                 }
                 DimseCommands.Command response = DimseCommands.parse(commandBytes.toByteArray(), commandBytes.size());
                 commandBytes.reset();
+                if (response.commandField() != 0x8021) {
+                    throw new java.io.IOException("expected a C-MOVE response, received " + DimseCommands.name(response.commandField()));
+                }
                 if (response.status() < 0) {
                     throw new java.io.IOException("C-MOVE response without a Status (0000,0900) element");
                 }
-                dataSetFollows = response.hasDataSet();
-                if (response.status() != 0xFF00 && response.status() != 0xFF01) {
-                    finalStatus = response.status();
-                    setDone(!dataSetFollows);
+                if (response.status() == 0xFF00 || response.status() == 0xFF01) {
+                    checkProgress(response.remaining());
+                    continue;
                 }
+                last = response;
+                setDone(!response.hasDataSet());
+            }
+        }
+
+        /** Stops a C-MOVE whose PACS keeps sending pending responses without the remaining sub-operations going down. */
+        private void checkProgress(int remaining) throws java.io.IOException {
+            if (remaining < 0) {
+                return;
+            }
+            stalled = remaining < lastRemaining ? 0 : stalled + 1;
+            lastRemaining = Math.min(lastRemaining, remaining);
+            if (stalled >= MAX_STALLED_RESPONSES) {
+                throw new java.io.IOException("the PACS sent " + MAX_STALLED_RESPONSES + " pending C-MOVE responses in a row"
+                        + " without progress (" + remaining + " sub-operations remaining)");
             }
         }
 
         @Override
         protected void evaluateStatusAndSetSuccess(AttributeList list) {
             // Not called: sendPDataIndication above reads the responses itself.
-        }
-
-        @Override
-        public int getStatus() {
-            return finalStatus;
         }
     }
 
@@ -339,12 +399,6 @@ public final class PacsClient {
     private PacsException failure(String operation, Exception e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
         String hint = "check that the PACS runs there and accepts our AE title";
-        if (operation.equals("C-MOVE") && message.contains("failure status")) {
-            // A C-MOVE that starts and then fails is most often a PACS that cannot connect back to us.
-            hint = "the PACS accepted the request but could not send the instances: check that it has AE title "
-                    + settings.aeTitle() + " registered with our host and port " + settings.listenPort()
-                    + " (--listen-port), and that it can reach that port";
-        }
         return new PacsException(operation + " with " + settings.peer() + " as " + settings.aeTitle() + " failed: " + message
                 + "; " + hint, e);
     }

@@ -34,9 +34,13 @@ import org.jboss.logging.Logger;
  * DICOM C-STORE SCP that accepts associations on a port. Every connection gets TCP_NODELAY,
  * because on loopback Nagle's algorithm combined with delayed ACKs would cap transfers at about
  * 11 instances per second. Each received file goes to a consumer before the C-STORE response is
- * sent, so an instance is acknowledged only after the consumer returns. PixelMed's
- * {@link StorageSOPClassSCP} implements the protocol and accepts every storage SOP class in any
- * explicit or compressed transfer syntax offered.
+ * sent, so an instance is acknowledged only after the consumer returns. PixelMed negotiates the
+ * association and accepts every storage SOP class in any explicit or compressed transfer syntax
+ * offered. The messages that follow are read and handled here.
+ *
+ * <p>Data sets are received into direct buffers, which count against the JVM's direct memory
+ * limit (by default the maximum heap size) on top of the heap: one per association, and up to
+ * four more queued for the writer thread during a retrieve.
  */
 public final class StorageReceiver implements AutoCloseable {
 
@@ -189,7 +193,7 @@ public final class StorageReceiver implements AutoCloseable {
             }
             long now = System.nanoTime();
             for (Connection connection : open) {
-                connection.closeIfTimedOut(now);
+                connection.endIfTimedOut(now);
             }
         }
     }
@@ -205,10 +209,20 @@ public final class StorageReceiver implements AutoCloseable {
                 }
                 return;
             } catch (IOException e) {
-                LOG.warnf("DICOM listener: accept failed: %s", e.getMessage());
+                // A failure such as too many open files repeats at once, so wait before the next try.
+                LOG.warnf("DICOM listener: accept failed, retrying in 1 s: %s", e.getMessage());
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
                 continue;
             }
-            associations.submit(() -> serve(new Connection(channel, timeoutMillis)));
+            try {
+                associations.execute(() -> serve(new Connection(channel, timeoutMillis)));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                new Connection(channel, timeoutMillis).close(); // the receiver is closing
+            }
         }
     }
 
@@ -258,9 +272,9 @@ public final class StorageReceiver implements AutoCloseable {
      * read here from the socket channel straight into one direct buffer per data set, which the
      * file is then written from. The command sets are read and written by {@link DimseCommands}.
      * PixelMed's own PDU layer copied each fragment several times, and replacing it raised the
-     * receive rate in bench/pacs from about 310 to about 490 instances/s. Direct buffers and
-     * our own command sets then cut the receiving JVM's CPU time during a 500-instance C-MOVE
-     * from about 1.3 to about 0.8 s, most of it JIT compilation (measured 2026-12-05). A
+     * receive rate in bench/pacs from about 310 to about 490 instances/s. Reading the command
+     * sets without PixelMed then cut the receiving JVM's CPU time during a 500-instance C-MOVE
+     * there from about 1.3 to about 0.8 s on 2 cores, mostly through less JIT compilation. A
      * received data set is written with its file meta information as one Part 10 file, handed
      * to the consumer, and only then acknowledged. A file that cannot be written is rejected
      * with status A700 (out of resources), and an exception from the consumer aborts the
@@ -290,7 +304,12 @@ public final class StorageReceiver implements AutoCloseable {
             }
             if (type != PDU_DATA) {
                 connection.abort();
-                throw new IOException("unexpected PDU type 0x" + Integer.toHexString(type) + " during the association");
+                throw new IOException("unexpected PDU type 0x" + Integer.toHexString(type & 0xFF) + " during the association");
+            }
+            if (length > MAX_PDU_LENGTH) {
+                connection.abort();
+                throw new IOException("P-DATA-TF PDU of " + length + " bytes, longer than the negotiated maximum of "
+                        + MAX_PDU_LENGTH);
             }
             for (long remaining = length; remaining > 0; ) {
                 if (remaining < 6) {
@@ -378,18 +397,30 @@ public final class StorageReceiver implements AutoCloseable {
         handingOver.incrementAndGet();
         received.incrementAndGet();
         folder.queuedWrites.incrementAndGet();
-        writer.execute(() -> {
-            try {
-                consumer.handle(write(folder.path, request, transferSyntax, caller, data, size), caller);
-            } catch (IOException | DicomException | RuntimeException e) {
-                LOG.errorf("received instance %s was acknowledged but not stored (%s); its job item stays pending,"
-                        + " so resuming the job requests it again", request.affectedSopInstanceUid(), e.getMessage());
-            } finally {
-                buffers.offer(data.capacity() <= KEPT_BUFFER_BYTES ? data : ByteBuffer.allocateDirect(1 << 20));
-                folder.writeDone();
-                handingOver.decrementAndGet();
-            }
-        });
+        try {
+            writer.execute(() -> writeAcknowledged(request, data, size, folder, transferSyntax, caller));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            buffers.offer(data);
+            received.decrementAndGet();
+            folder.writeDone();
+            handingOver.decrementAndGet();
+            throw new IOException("the receiver is closing, so instance " + request.affectedSopInstanceUid() + " was not written");
+        }
+    }
+
+    /** Writes a data set acknowledged on receipt and hands the file over; runs on the writer thread. */
+    private void writeAcknowledged(DimseCommands.Command request, ByteBuffer data, int size, IncomingFolder folder,
+            String transferSyntax, String caller) {
+        try {
+            consumer.handle(write(folder.path, request, transferSyntax, caller, data, size), caller);
+        } catch (IOException | DicomException | RuntimeException e) {
+            LOG.errorf("received instance %s was acknowledged but not stored (%s); its job item stays pending,"
+                    + " so resuming the job requests it again", request.affectedSopInstanceUid(), e.getMessage());
+        } finally {
+            buffers.offer(data.capacity() <= KEPT_BUFFER_BYTES ? data : ByteBuffer.allocateDirect(1 << 20));
+            folder.writeDone();
+            handingOver.decrementAndGet();
+        }
     }
 
     /** Sends a command as one P-DATA-TF PDU with a single, last command fragment. */
@@ -552,9 +583,9 @@ public final class StorageReceiver implements AutoCloseable {
 
     /**
      * An association's socket channel, read and written in blocking mode. The receiver's
-     * watchdog thread closes it when one read or write has waited longer than the timeout.
-     * Waiting on a selector instead made the JIT compiler inline the selector into the read
-     * loop, a compilation that took 0.3 s of CPU time during a 1 s transfer in bench/pacs.
+     * watchdog thread ends a read or write that has waited longer than the timeout. Reads do
+     * not wait on a selector because the JIT compiler then inlines the selector into the read
+     * loop, a compilation of about 0.3 s of CPU time (measured in bench/pacs on 2 cores).
      */
     private static final class Connection {
         private final SocketChannel channel;
@@ -562,7 +593,9 @@ public final class StorageReceiver implements AutoCloseable {
         private final java.net.SocketAddress peer;
         /** When the read or write in progress started (System.nanoTime), or 0 when none is in progress. */
         private volatile long waitingSince;
+        private volatile boolean writing;
         private volatile boolean timedOut;
+        private boolean aborted;
 
         Connection(SocketChannel channel, int timeoutMillis) {
             this.channel = channel;
@@ -593,6 +626,10 @@ public final class StorageReceiver implements AutoCloseable {
                     waitingSince = 0;
                 }
                 if (read < 0) {
+                    if (timedOut) {
+                        abort();
+                        throw timeout();
+                    }
                     if (mayEnd && first) {
                         return false;
                     }
@@ -614,6 +651,7 @@ public final class StorageReceiver implements AutoCloseable {
 
         void writeFully(ByteBuffer buffer) throws IOException {
             while (buffer.hasRemaining()) {
+                writing = true;
                 waitingSince = System.nanoTime();
                 try {
                     channel.write(buffer);
@@ -621,26 +659,43 @@ public final class StorageReceiver implements AutoCloseable {
                     throw timedOut ? timeout() : e;
                 } finally {
                     waitingSince = 0;
+                    writing = false;
                 }
             }
         }
 
         private SocketTimeoutException timeout() {
-            return new SocketTimeoutException("timed out: the peer sent or took nothing for "
+            return new SocketTimeoutException("timed out: no data received from or accepted by the peer for "
                     + java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s");
         }
 
-        /** Closes the connection when its read or write in progress has waited longer than the timeout. */
-        void closeIfTimedOut(long now) {
+        /**
+         * Ends a read or write in progress that has waited longer than the timeout. A read ends
+         * with the input shut down, so that an A-ABORT can still be sent, and a write by closing.
+         */
+        void endIfTimedOut(long now) {
             long since = waitingSince;
-            if (timeoutNanos > 0 && since != 0 && now - since > timeoutNanos) {
-                timedOut = true;
+            if (timeoutNanos <= 0 || since == 0 || now - since <= timeoutNanos) {
+                return;
+            }
+            timedOut = true;
+            if (writing) {
+                close();
+                return;
+            }
+            try {
+                channel.shutdownInput();
+            } catch (IOException e) {
                 close();
             }
         }
 
-        /** Sends an A-ABORT, if the connection still takes it. */
+        /** Sends an A-ABORT once, if the channel is still open. */
         void abort() {
+            if (aborted) {
+                return;
+            }
+            aborted = true;
             try {
                 writeFully(ByteBuffer.wrap(new byte[] {PDU_ABORT, 0, 0, 0, 0, 4, 0, 0, 0, 0}));
             } catch (IOException e) {
@@ -705,12 +760,16 @@ public final class StorageReceiver implements AutoCloseable {
     /** The command and data set of one request message, collected fragment by fragment. */
     private static final class Message {
         private final ByteArrayOutputStream command = new ByteArrayOutputStream(256);
-        private ByteBuffer data = ByteBuffer.allocateDirect(1 << 20);
+        /** The data set buffer, allocated with the first data fragment; null before. */
+        private ByteBuffer data;
         private int size;
         private DimseCommands.Command request;
         private byte contextId;
 
         void reset() {
+            if (data != null && data.capacity() > KEPT_BUFFER_BYTES) {
+                data = null; // a buffer that grew this large is not kept for the next data set
+            }
             command.reset();
             size = 0;
             request = null;
@@ -731,7 +790,7 @@ public final class StorageReceiver implements AutoCloseable {
                 request = DimseCommands.parse(command.toByteArray(), command.size());
                 if (request.commandField() == DimseCommands.C_STORE_RQ) {
                     if (!request.hasDataSet()) {
-                        throw new IOException("invalid C-STORE-RQ: its Command Data Set Type (0000,0800) is 0101, no data set");
+                        throw new IOException("invalid C-STORE-RQ: its Command Data Set Type (0000,0800) is missing or says that no data set follows");
                     }
                     return false;
                 }
@@ -739,7 +798,7 @@ public final class StorageReceiver implements AutoCloseable {
                     return true;
                 }
                 throw new IOException("unsupported " + DimseCommands.name(request.commandField())
-                        + "; this receiver answers C-STORE and C-ECHO");
+                        + ": this receiver supports only C-STORE and C-ECHO");
             }
             if (request == null || request.commandField() != DimseCommands.C_STORE_RQ) {
                 throw new IOException("data set received before a C-STORE request");
@@ -747,9 +806,19 @@ public final class StorageReceiver implements AutoCloseable {
             if ((long) size + length > MAX_DATA_SET_BYTES) {
                 throw new IOException("data set larger than " + MAX_DATA_SET_BYTES + " bytes");
             }
-            if (size + length > data.capacity()) {
-                ByteBuffer larger = ByteBuffer.allocateDirect((int) Math.min(MAX_DATA_SET_BYTES, Math.max(size + length, 2L * data.capacity())));
-                larger.put(data.position(0).limit(size));
+            if (data == null || size + length > data.capacity()) {
+                int capacity = data == null ? Math.max(1 << 20, length)
+                        : (int) Math.min(MAX_DATA_SET_BYTES, Math.max(size + length, 2L * data.capacity()));
+                ByteBuffer larger;
+                try {
+                    larger = ByteBuffer.allocateDirect(capacity);
+                } catch (OutOfMemoryError e) {
+                    throw new IOException("cannot allocate " + capacity + " bytes of direct memory for a data set (" + e.getMessage()
+                            + "); give the JVM more with -XX:MaxDirectMemorySize in RETINAGRADE_JAVA_OPTS", e);
+                }
+                if (data != null) {
+                    larger.put(data.position(0).limit(size));
+                }
                 data = larger;
             }
             connection.readFully(data.limit(size + length).position(size), false);

@@ -81,6 +81,26 @@ class DimseCommandsTest {
         DimseCommands.Command response = DimseCommands.parse(failed, failed.length);
         assertEquals(0xA801, response.status());
         assertEquals(0x8021, response.commandField());
+        DimseCommands.Command counted = DimseCommands.parse(pending, pending.length);
+        assertEquals(12, counted.remaining());
+        assertEquals(3, counted.completed());
+        assertEquals(0, counted.failed());
+        assertEquals(0, counted.warnings());
+    }
+
+    @Test
+    void moveStatusesAreDescribed() throws Exception {
+        byte[] partial = new CMoveResponseCommandMessage(SOPClass.StudyRootQueryRetrieveInformationModelMove, 7, 0xB000, false,
+                0, 8, 2, 0).getBytes();
+        assertEquals("0xB000 (warning: sub-operations complete, one or more failures, 8 completed, 2 failed)",
+                PacsClient.describeStatus(DimseCommands.parse(partial, partial.length)));
+        byte[] unknown = new CMoveResponseCommandMessage(SOPClass.StudyRootQueryRetrieveInformationModelMove, 7, 0xA801, false,
+                0, 0, 0, 0).getBytes();
+        assertTrue(PacsClient.describeStatus(DimseCommands.parse(unknown, unknown.length))
+                .startsWith("0xA801 (refused: move destination unknown"));
+        byte[] busy = new CMoveResponseCommandMessage(SOPClass.StudyRootQueryRetrieveInformationModelMove, 7, 0xA702, false,
+                0, 0, 0, 0).getBytes();
+        assertTrue(PacsClient.describeStatus(DimseCommands.parse(busy, busy.length)).contains("out of resources"));
     }
 
     @Test
@@ -123,20 +143,6 @@ class DimseCommandsTest {
         byte[] trailing = java.util.Arrays.copyOf(field, field.length + 3);
         e = assertThrows(IOException.class, () -> DimseCommands.parse(trailing, trailing.length));
         assertTrue(e.getMessage().contains("3 bytes left over"), e.getMessage());
-    }
-
-    @Test
-    void onlyWellFormedUidsBecomeFileNames() {
-        assertTrue(StorageReceiver.isUid(INSTANCE));
-        assertTrue(StorageReceiver.isUid("1"));
-        assertFalse(StorageReceiver.isUid(null));
-        assertFalse(StorageReceiver.isUid(""));
-        assertFalse(StorageReceiver.isUid("1..2"));
-        assertFalse(StorageReceiver.isUid(".1.2"));
-        assertFalse(StorageReceiver.isUid("1.2."));
-        assertFalse(StorageReceiver.isUid("../../etc/passwd"));
-        assertFalse(StorageReceiver.isUid("1.2/3"));
-        assertFalse(StorageReceiver.isUid("1." + "2".repeat(63)));
     }
 
     private static byte[] element(int element, int declaredLength, byte[] value) {

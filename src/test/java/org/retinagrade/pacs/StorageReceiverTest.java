@@ -2,6 +2,7 @@ package org.retinagrade.pacs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,7 +51,7 @@ class StorageReceiverTest {
         Path folder = fresh("synchronous");
         Path incoming = folder.resolve("incoming");
         Map<String, byte[]> received = new ConcurrentHashMap<>();
-        List<String> callers = new ArrayList<>();
+        List<String> callers = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (StorageReceiver receiver = new StorageReceiver("127.0.0.1", 0, "RECEIVER", incoming, 30, (file, caller) -> {
             callers.add(caller);
             received.put(file.getFileName().toString(), read(file));
@@ -77,10 +78,13 @@ class StorageReceiverTest {
         Path folder = fresh("on-receipt");
         Path incoming = folder.resolve("incoming");
         Map<String, byte[]> received = new ConcurrentHashMap<>();
-        // Seven instances on one association, more than the writer's four buffers.
+        // Seven instances on one association, more than the writer's four buffers. The fourth,
+        // 700 x 800 RGB (1.7 MB), is larger than a buffer's first 1 MiB.
         SetOfDicomFiles files = new SetOfDicomFiles();
         for (int i = 1; i <= 7; i++) {
-            files.add(write(folder.resolve("f" + i + ".dcm"), "1.2.3.5." + i, 400 + 10 * i, 500, i).toString());
+            int rows = i == 4 ? 700 : 400 + 10 * i;
+            int columns = i == 4 ? 800 : 500;
+            files.add(write(folder.resolve("f" + i + ".dcm"), "1.2.3.5." + i, rows, columns, i).toString());
         }
         try (StorageReceiver receiver = new StorageReceiver("127.0.0.1", 0, "RECEIVER", incoming, 30,
                 (file, caller) -> received.put(file.getFileName().toString(), read(file)), true)) {
@@ -130,9 +134,12 @@ class StorageReceiverTest {
         try (StorageReceiver receiver = new StorageReceiver("127.0.0.1", 0, "RECEIVER", fresh("idle"), 1,
                 (file, caller) -> 0x0000)) {
             Association association = open(receiver.port());
-            // Nothing is sent, so the receiver closes the association after its 1 s timeout.
+            long start = System.nanoTime();
+            // Nothing is sent, so the receiver ends the association after its 1 s timeout.
             assertTimeoutPreemptively(Duration.ofSeconds(30),
                     () -> assertThrows(Exception.class, association::waitForOnePDataPDU));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(seconds >= 0.9, "ended after " + seconds + " s, before the timeout");
         }
     }
 
@@ -144,6 +151,20 @@ class StorageReceiverTest {
             association = open(receiver.port());
         }
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThrows(Exception.class, association::waitForOnePDataPDU));
+    }
+
+    @Test
+    void onlyWellFormedUidsNameFiles() {
+        assertTrue(StorageReceiver.isUid("1.2.826.0.1.3680043.2.1125.77.1"));
+        assertTrue(StorageReceiver.isUid("1"));
+        assertFalse(StorageReceiver.isUid(null));
+        assertFalse(StorageReceiver.isUid(""));
+        assertFalse(StorageReceiver.isUid("1..2"));
+        assertFalse(StorageReceiver.isUid(".1.2"));
+        assertFalse(StorageReceiver.isUid("1.2."));
+        assertFalse(StorageReceiver.isUid("../../etc/passwd"));
+        assertFalse(StorageReceiver.isUid("1.2/3"));
+        assertFalse(StorageReceiver.isUid("1." + "2".repeat(63)));
     }
 
     private static Association open(int port) throws Exception {
