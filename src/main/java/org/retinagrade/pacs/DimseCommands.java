@@ -54,6 +54,7 @@ final class DimseCommands {
         int[] subOperations = {-1, -1, -1, -1};
         String sopClass = null;
         String sopInstance = null;
+
         while (in.remaining() >= 8) {
             int group = in.getShort() & 0xFFFF;
             int element = in.getShort() & 0xFFFF;
@@ -79,6 +80,7 @@ final class DimseCommands {
             }
             in.position(end);
         }
+
         if (in.hasRemaining()) {
             throw new IOException("invalid command set: " + in.remaining() + " bytes left over after the last element");
         }

@@ -408,7 +408,7 @@ public final class StorageReceiver implements AutoCloseable {
         }
     }
 
-    /** Writes a data set acknowledged on receipt and hands the file over; runs on the writer thread. */
+    /** Writes a data set acknowledged on receipt and hands the file over. Runs on the writer thread. */
     private void writeAcknowledged(DimseCommands.Command request, ByteBuffer data, int size, IncomingFolder folder,
             String transferSyntax, String caller) {
         try {
@@ -616,15 +616,7 @@ public final class StorageReceiver implements AutoCloseable {
         boolean readFully(ByteBuffer buffer, boolean mayEnd) throws IOException {
             boolean first = true;
             while (buffer.hasRemaining()) {
-                waitingSince = System.nanoTime();
-                int read;
-                try {
-                    read = channel.read(buffer);
-                } catch (ClosedChannelException e) {
-                    throw timedOut ? timeout() : e;
-                } finally {
-                    waitingSince = 0;
-                }
+                int read = transfer(buffer, false);
                 if (read < 0) {
                     if (timedOut) {
                         abort();
@@ -651,16 +643,21 @@ public final class StorageReceiver implements AutoCloseable {
 
         void writeFully(ByteBuffer buffer) throws IOException {
             while (buffer.hasRemaining()) {
-                writing = true;
-                waitingSince = System.nanoTime();
-                try {
-                    channel.write(buffer);
-                } catch (ClosedChannelException e) {
-                    throw timedOut ? timeout() : e;
-                } finally {
-                    waitingSince = 0;
-                    writing = false;
-                }
+                transfer(buffer, true);
+            }
+        }
+
+        /** Reads into or writes from the buffer once, marked as waiting for the watchdog while the call blocks. */
+        private int transfer(ByteBuffer buffer, boolean write) throws IOException {
+            writing = write;
+            waitingSince = System.nanoTime();
+            try {
+                return write ? channel.write(buffer) : channel.read(buffer);
+            } catch (ClosedChannelException e) {
+                throw timedOut ? timeout() : e;
+            } finally {
+                waitingSince = 0;
+                writing = false;
             }
         }
 
@@ -735,7 +732,7 @@ public final class StorageReceiver implements AutoCloseable {
         }
     }
 
-    /** Tells whether a value is a well-formed UID: at most 64 characters, digits in components separated by single dots. */
+    /** Returns whether a value is a well-formed UID: at most 64 characters, digits in components separated by single dots. */
     static boolean isUid(String value) {
         if (value == null || value.isEmpty() || value.length() > 64) {
             return false;
@@ -760,7 +757,7 @@ public final class StorageReceiver implements AutoCloseable {
     /** The command and data set of one request message, collected fragment by fragment. */
     private static final class Message {
         private final ByteArrayOutputStream command = new ByteArrayOutputStream(256);
-        /** The data set buffer, allocated with the first data fragment; null before. */
+        /** Data set buffer, or null until the first data fragment allocates it. */
         private ByteBuffer data;
         private int size;
         private DimseCommands.Command request;
@@ -790,7 +787,7 @@ public final class StorageReceiver implements AutoCloseable {
                 request = DimseCommands.parse(command.toByteArray(), command.size());
                 if (request.commandField() == DimseCommands.C_STORE_RQ) {
                     if (!request.hasDataSet()) {
-                        throw new IOException("invalid C-STORE-RQ: its Command Data Set Type (0000,0800) is missing or says that no data set follows");
+                        throw new IOException("invalid C-STORE-RQ: no data set follows, because Command Data Set Type (0000,0800) is missing or 0101");
                     }
                     return false;
                 }

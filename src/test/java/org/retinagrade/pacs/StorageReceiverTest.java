@@ -254,11 +254,7 @@ class StorageReceiverTest {
 
     private static Path fresh(String name) throws java.io.IOException {
         Path folder = SCRATCH.resolve(name);
-        if (Files.exists(folder)) {
-            try (var walk = Files.walk(folder)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        org.retinagrade.TestDatabase.deleteRecursively(folder);
         return Files.createDirectories(folder);
     }
 }
