@@ -60,6 +60,13 @@ public final class StorageReceiver implements AutoCloseable {
     private static final int WRITER_BUFFERS = 4;
     /** A buffer that grew beyond this is dropped after use rather than kept for the next data set. */
     private static final int KEPT_BUFFER_BYTES = 64 << 20;
+    /**
+     * Data sets larger than this are written to their file fragment by fragment as they arrive,
+     * while each fragment is still in the CPU cache. Six full-resolution fundus photographs of
+     * about 35 MB each took about twice dcmtk's time when buffered whole and then written, and
+     * about the same time when written as they arrived (C-MOVE from Orthanc, 2 cores).
+     */
+    private static final int STREAM_BYTES = 4 << 20;
     /** C-STORE status "Refused: Out of Resources". */
     private static final int OUT_OF_RESOURCES = 0xA700;
 
@@ -285,6 +292,15 @@ public final class StorageReceiver implements AutoCloseable {
         String caller = association.getCallingAETitle();
         ByteBuffer header = ByteBuffer.allocateDirect(6); // a PDU header, or the header of a presentation data value item
         Message message = new Message();
+        try {
+            receiveMessages(connection, association, folder, caller, header, message);
+        } finally {
+            message.abandonStream();
+        }
+    }
+
+    private void receiveMessages(Connection connection, Association association, IncomingFolder folder, String caller,
+            ByteBuffer header, Message message) throws IOException, DicomException {
         while (true) {
             header.clear();
             if (!connection.readFully(header, true)) {
@@ -327,9 +343,13 @@ public final class StorageReceiver implements AutoCloseable {
                 remaining -= 4 + itemLength;
                 message.contextId = header.get();
                 int control = header.get();
+                boolean isCommand = (control & 1) != 0;
+                if (!isCommand && message.request != null && !message.streamed() && message.size + itemLength - 2 > STREAM_BYTES) {
+                    startStream(message, association, folder, caller, connection);
+                }
                 boolean complete;
                 try {
-                    complete = message.read(connection, (int) itemLength - 2, (control & 1) != 0, (control & 2) != 0);
+                    complete = message.read(connection, (int) itemLength - 2, isCommand, (control & 2) != 0);
                 } catch (IOException | DicomException e) {
                     connection.abort();
                     throw e;
@@ -349,25 +369,34 @@ public final class StorageReceiver implements AutoCloseable {
     private byte[] store(Message message, Association association, IncomingFolder folder, String caller, Connection connection)
             throws IOException, DicomException {
         DimseCommands.Command request = message.request;
-        String transferSyntax;
-        try {
-            transferSyntax = association.getTransferSyntaxForPresentationContextID(message.contextId);
-        } catch (DicomNetworkException e) {
-            connection.abort();
-            throw new IOException("data set on presentation context " + message.contextId + ", which was not negotiated", e);
+        if (message.streamed()) {
+            Path file = message.finishStream(folder.path);
+            if (file != null && writer != null) {
+                handOverLater(file, request, folder, caller);
+                return request.response(ResponseStatus.Success);
+            }
+            return handOver(file, request, caller, connection);
         }
+        String transferSyntax = transferSyntax(association, message.contextId, connection);
         if (writer != null) {
             writeLater(message, folder, transferSyntax, caller);
             return request.response(ResponseStatus.Success);
         }
-        int status = ResponseStatus.Success;
         Path file = null;
         try {
             file = write(folder.path, request, transferSyntax, caller, message.data, message.size);
         } catch (IOException e) {
             LOG.errorf("cannot write a received instance to %s: %s", folder.path, e.getMessage());
-            status = OUT_OF_RESOURCES;
         }
+        return handOver(file, request, caller, connection);
+    }
+
+    /**
+     * Hands a written file to the consumer and returns the response with the consumer's status,
+     * or with status A700 (out of resources) when the file could not be written (null).
+     */
+    private byte[] handOver(Path file, DimseCommands.Command request, String caller, Connection connection) {
+        int status = OUT_OF_RESOURCES;
         if (file != null) {
             handingOver.incrementAndGet();
             try {
@@ -381,6 +410,62 @@ public final class StorageReceiver implements AutoCloseable {
             }
         }
         return request.response(status);
+    }
+
+    private static String transferSyntax(Association association, byte contextId, Connection connection) throws IOException {
+        try {
+            return association.getTransferSyntaxForPresentationContextID(contextId);
+        } catch (DicomNetworkException e) {
+            connection.abort();
+            throw new IOException("data set on presentation context " + contextId + ", which was not negotiated", e);
+        }
+    }
+
+    /**
+     * Opens the file of a data set that has outgrown {@link #STREAM_BYTES} and writes what was
+     * received so far. A file that cannot be created is recorded in the message, whose further
+     * fragments are then read and dropped, and the instance is answered with status A700.
+     */
+    private static void startStream(Message message, Association association, IncomingFolder folder, String caller,
+            Connection connection) throws IOException {
+        DimseCommands.Command request = message.request;
+        String syntax = transferSyntax(association, message.contextId, connection);
+        byte[] meta = DimseCommands.fileMetaInformation(request.affectedSopClassUid(), request.affectedSopInstanceUid(), syntax,
+                caller);
+        try {
+            OpenFile opened = create(folder.path, request.affectedSopInstanceUid());
+            message.streamFile = opened.path();
+            message.stream = opened.channel();
+            writeFully(message.stream, ByteBuffer.wrap(meta), message.data == null ? ByteBuffer.allocate(0)
+                    : message.data.duplicate().position(0).limit(message.size));
+        } catch (IOException e) {
+            message.failStream(e);
+        }
+    }
+
+    /** Hands a file written on the association's thread to the consumer on the writer thread, after the files queued before it. */
+    private void handOverLater(Path file, DimseCommands.Command request, IncomingFolder folder, String caller) throws IOException {
+        handingOver.incrementAndGet();
+        received.incrementAndGet();
+        folder.queuedWrites.incrementAndGet();
+        try {
+            writer.execute(() -> {
+                try {
+                    consumer.handle(file, caller);
+                } catch (RuntimeException e) {
+                    LOG.errorf("received instance %s was acknowledged but not stored (%s); its job item stays pending,"
+                            + " so resuming the job requests it again", request.affectedSopInstanceUid(), e.getMessage());
+                } finally {
+                    folder.writeDone();
+                    handingOver.decrementAndGet();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            received.decrementAndGet();
+            folder.writeDone();
+            handingOver.decrementAndGet();
+            throw new IOException("the receiver is closing, so instance " + request.affectedSopInstanceUid() + " was not handed over");
+        }
     }
 
     /** Hands the message's data set to the writer thread and gives the message a fresh buffer. */
@@ -715,20 +800,35 @@ public final class StorageReceiver implements AutoCloseable {
             ByteBuffer data, int size) throws IOException, DicomException {
         byte[] meta = DimseCommands.fileMetaInformation(request.affectedSopClassUid(), request.affectedSopInstanceUid(),
                 transferSyntax, caller);
-        String uid = request.affectedSopInstanceUid();
+        OpenFile opened = create(folder, request.affectedSopInstanceUid());
+        try (FileChannel channel = opened.channel()) {
+            writeFully(channel, ByteBuffer.wrap(meta), data.duplicate().position(0).limit(size));
+        }
+        return opened.path();
+    }
+
+    /** A file created for a received instance, open for writing. */
+    private record OpenFile(Path path, FileChannel channel) {
+    }
+
+    /** Creates the file of a received instance, named by its SOP Instance UID, with "~2", "~3" for further copies. */
+    private static OpenFile create(Path folder, String uid) throws IOException {
         // The UID comes from the network, so only a well-formed one becomes a file name.
         String name = isUid(uid) ? uid : "instance";
         for (int copy = 1; ; copy++) {
             Path file = folder.resolve(copy == 1 ? name : name + "~" + copy);
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer[] buffers = {ByteBuffer.wrap(meta), data.duplicate().position(0).limit(size)};
-                while (buffers[1].hasRemaining()) {
-                    channel.write(buffers);
-                }
-                return file;
+            try {
+                return new OpenFile(file, FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 // The same instance was sent again on this association before the first copy was stored.
             }
+        }
+    }
+
+    private static void writeFully(FileChannel channel, ByteBuffer first, ByteBuffer second) throws IOException {
+        ByteBuffer[] buffers = {first, second};
+        while (buffers[0].hasRemaining() || buffers[1].hasRemaining()) {
+            channel.write(buffers);
         }
     }
 
@@ -751,7 +851,7 @@ public final class StorageReceiver implements AutoCloseable {
         return digitBefore;
     }
 
-    /** The largest command set accepted; a C-STORE request's takes a few hundred bytes. */
+    /** The largest command set accepted. A C-STORE request's takes a few hundred bytes. */
     private static final int MAX_COMMAND_BYTES = 1 << 16;
 
     /** The command and data set of one request message, collected fragment by fragment. */
@@ -759,6 +859,11 @@ public final class StorageReceiver implements AutoCloseable {
         private final ByteArrayOutputStream command = new ByteArrayOutputStream(256);
         /** Data set buffer, or null until the first data fragment allocates it. */
         private ByteBuffer data;
+        /** File that a large data set is written to while it arrives (see STREAM_BYTES), or null. */
+        private FileChannel stream;
+        private Path streamFile;
+        /** Why the large data set's file could not be written, or null. */
+        private IOException streamError;
         private int size;
         private DimseCommands.Command request;
         private byte contextId;
@@ -767,6 +872,9 @@ public final class StorageReceiver implements AutoCloseable {
             if (data != null && data.capacity() > KEPT_BUFFER_BYTES) {
                 data = null; // a buffer that grew this large is not kept for the next data set
             }
+            stream = null;
+            streamFile = null;
+            streamError = null;
             command.reset();
             size = 0;
             request = null;
@@ -803,9 +911,22 @@ public final class StorageReceiver implements AutoCloseable {
             if ((long) size + length > MAX_DATA_SET_BYTES) {
                 throw new IOException("data set larger than " + MAX_DATA_SET_BYTES + " bytes");
             }
-            if (data == null || size + length > data.capacity()) {
-                int capacity = data == null ? Math.max(1 << 20, length)
-                        : (int) Math.min(MAX_DATA_SET_BYTES, Math.max(size + length, 2L * data.capacity()));
+            if (streamed()) {
+                readIntoStream(connection, length);
+                size += length;
+                return last;
+            }
+            ensureCapacity(size + length, size);
+            connection.readFully(data.limit(size + length).position(size), false);
+            size += length;
+            return last;
+        }
+
+        /** Makes the data buffer hold at least {@code needed} bytes, keeping its first {@code keep} bytes. */
+        private void ensureCapacity(int needed, int keep) throws IOException {
+            if (data == null || needed > data.capacity()) {
+                int capacity = data == null ? Math.max(1 << 20, needed)
+                        : (int) Math.min(MAX_DATA_SET_BYTES, Math.max(needed, 2L * data.capacity()));
                 ByteBuffer larger;
                 try {
                     larger = ByteBuffer.allocateDirect(capacity);
@@ -814,13 +935,67 @@ public final class StorageReceiver implements AutoCloseable {
                             + "); give the JVM more with -XX:MaxDirectMemorySize in RETINAGRADE_JAVA_OPTS", e);
                 }
                 if (data != null) {
-                    larger.put(data.position(0).limit(size));
+                    larger.put(data.position(0).limit(keep));
                 }
                 data = larger;
             }
-            connection.readFully(data.limit(size + length).position(size), false);
-            size += length;
-            return last;
+        }
+
+        boolean streamed() {
+            return stream != null || streamError != null;
+        }
+
+        /** Reads a fragment into the data buffer and appends it to the stream's file, or drops it after a write error. */
+        private void readIntoStream(Connection connection, int length) throws IOException {
+            ensureCapacity(length, 0);
+            ByteBuffer fragment = data.limit(length).position(0);
+            connection.readFully(fragment, false);
+            if (streamError != null) {
+                return;
+            }
+            try {
+                fragment.flip();
+                while (fragment.hasRemaining()) {
+                    stream.write(fragment);
+                }
+            } catch (IOException e) {
+                failStream(e);
+            }
+        }
+
+        /** Records a write error, and closes and deletes the partly written file. */
+        void failStream(IOException error) {
+            streamError = error;
+            abandonStream();
+        }
+
+        /** Closes and deletes a file still being written, as when the association ends midway. */
+        void abandonStream() {
+            if (stream == null) {
+                return;
+            }
+            try {
+                stream.close();
+                Files.deleteIfExists(streamFile);
+            } catch (IOException e) {
+                LOG.warnf("cannot remove the partly received file %s: %s", streamFile, e.getMessage());
+            }
+            stream = null;
+        }
+
+        /** Closes the finished file and returns it, or logs why it could not be written and returns null. */
+        Path finishStream(Path folder) {
+            if (streamError == null) {
+                try {
+                    stream.close();
+                    return streamFile;
+                } catch (IOException e) {
+                    failStream(e);
+                }
+            }
+            LOG.errorf("cannot write received instance %s to %s: %s", request.affectedSopInstanceUid(), folder,
+                    streamError.getMessage());
+            return null;
         }
     }
 

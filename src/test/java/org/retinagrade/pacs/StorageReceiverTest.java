@@ -57,20 +57,23 @@ class StorageReceiverTest {
             received.put(file.getFileName().toString(), read(file));
             return 0x0000;
         })) {
-            // 64 x 64 fits the first buffer. 1100 x 1000 RGB (3.3 MB) takes several PDUs and a larger buffer.
+            // 64 x 64 fits the first buffer. 1100 x 1000 RGB (3.3 MB) takes several PDUs and a larger
+            // buffer. 1600 x 1200 RGB (5.8 MB) is over 4 MiB, so it is written to its file as it arrives.
             Path small = write(folder.resolve("small.dcm"), "1.2.3.4.1", 64, 64, 1);
             Path large = write(folder.resolve("large.dcm"), "1.2.3.4.22", 1000, 1100, 2);
-            for (Path file : List.of(small, large)) {
+            Path streamed = write(folder.resolve("streamed.dcm"), "1.2.3.4.333", 1200, 1600, 3);
+            for (Path file : List.of(small, large, streamed)) {
                 AttributeList sent = readList(file);
                 new StorageSOPClassSCU("127.0.0.1", receiver.port(), "RECEIVER", "SENDER", file.toString(),
                         SOPClass.OphthalmicPhotography8BitImageStorage, Attribute.getSingleStringValueOrNull(sent,
                                 TagFromName.SOPInstanceUID), 0);
             }
-            assertEquals(2, receiver.received());
+            assertEquals(3, receiver.received());
         }
-        assertEquals(List.of("SENDER", "SENDER"), callers);
+        assertEquals(List.of("SENDER", "SENDER", "SENDER"), callers);
         assertSameDataSet(folder.resolve("small.dcm"), received.get("1.2.3.4.1"));
         assertSameDataSet(folder.resolve("large.dcm"), received.get("1.2.3.4.22"));
+        assertSameDataSet(folder.resolve("streamed.dcm"), received.get("1.2.3.4.333"));
     }
 
     @Test
@@ -79,11 +82,12 @@ class StorageReceiverTest {
         Path incoming = folder.resolve("incoming");
         Map<String, byte[]> received = new ConcurrentHashMap<>();
         // Seven instances on one association, more than the writer's four buffers. The fourth,
-        // 700 x 800 RGB (1.7 MB), is larger than a buffer's first 1 MiB.
+        // 700 x 800 RGB (1.7 MB), is larger than a buffer's first 1 MiB. The sixth, 1200 x 1600
+        // RGB (5.8 MB), is over 4 MiB, so it is written to its file as it arrives.
         SetOfDicomFiles files = new SetOfDicomFiles();
         for (int i = 1; i <= 7; i++) {
-            int rows = i == 4 ? 700 : 400 + 10 * i;
-            int columns = i == 4 ? 800 : 500;
+            int rows = i == 4 ? 700 : i == 6 ? 1200 : 400 + 10 * i;
+            int columns = i == 4 ? 800 : i == 6 ? 1600 : 500;
             files.add(write(folder.resolve("f" + i + ".dcm"), "1.2.3.5." + i, rows, columns, i).toString());
         }
         try (StorageReceiver receiver = new StorageReceiver("127.0.0.1", 0, "RECEIVER", incoming, 30,
