@@ -424,7 +424,7 @@ public final class StorageReceiver implements AutoCloseable {
     /**
      * Opens the file of a data set that has outgrown {@link #STREAM_BYTES} and writes what was
      * received so far. A file that cannot be created is recorded in the message, whose further
-     * fragments are then read and dropped, and the instance is answered with status A700.
+     * fragments are then read and dropped, and the C-STORE response has status A700.
      */
     private static void startStream(Message message, Association association, IncomingFolder folder, String caller,
             Connection connection) throws IOException {
@@ -862,7 +862,7 @@ public final class StorageReceiver implements AutoCloseable {
         /** File that a large data set is written to while it arrives (see STREAM_BYTES), or null. */
         private FileChannel stream;
         private Path streamFile;
-        /** Why the large data set's file could not be written, or null. */
+        /** Error that kept the large data set's file from being written, or null. */
         private IOException streamError;
         private int size;
         private DimseCommands.Command request;
